@@ -1,0 +1,1 @@
+"""Algorithms: each module turns a batch into one or more optimiser steps."""

@@ -1,0 +1,120 @@
+"""The ``pgrad`` command: ``pgrad train`` and ``pgrad eval``.
+
+Options come from the typed dataclasses (:class:`pgrad.config.Config`, :class:`EvalArgs`) through
+tyro, so the command line and the Python API cannot drift apart. Bad input ends with one line,
+``error: <what is wrong and how to fix it>``, and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import tyro
+from rich.console import Console
+
+from pgrad.config import Config
+from pgrad.errors import PgradError
+
+USAGE = """usage: pgrad {train,eval} [options]
+
+Policy-gradient reinforcement learning, checked against the exact gradient.
+
+commands:
+  train   train REINFORCE on a Gymnasium environment (default: CartPole-v1)
+  eval    evaluate a trained run directory or checkpoint
+
+`pgrad COMMAND --help` lists a command's options and their defaults.
+"""
+
+
+@dataclass(frozen=True)
+class EvalArgs:
+    """Evaluate a trained policy: mean ± std of the episode return."""
+
+    path: Annotated[Path, tyro.conf.Positional]
+    """A run directory (its final checkpoint) or a .safetensors checkpoint."""
+    episodes: int = 100
+    """Episodes to run, all stepped together."""
+    deterministic: bool = False
+    """Take the most likely action (argmax or Gaussian mean) instead of sampling."""
+    json: bool = False
+    """Print one JSON object instead of a sentence."""
+    seed: int = 0
+    """Seed for the environments' resets and the action sampling."""
+
+    def __post_init__(self) -> None:
+        if self.episodes < 1:
+            raise PgradError(f"episodes must be a positive integer (got {self.episodes}); try --episodes 100")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (also used by the tests)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(USAGE, end="")
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    try:
+        if command == "train":
+            return _train(rest)
+        if command == "eval":
+            return _eval(rest)
+        raise PgradError(f"unknown command {command!r}; use `pgrad train` or `pgrad eval`")
+    except PgradError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def _train(argv: list[str]) -> int:
+    cfg = tyro.cli(Config, args=argv, prog="pgrad train")
+    from pgrad.train.loop import train  # torch and gymnasium load only when needed
+
+    console = Console(stderr=True)
+    result = train(cfg, console=console)
+    out = Console()
+    status = "[green]solved[/green]" if result.solved else "[yellow]not solved[/yellow]"
+    target = "no target" if result.target_return is None else f"target {result.target_return:g}"
+    ev = result.evaluation
+    out.print(f"{cfg.env}: {status} ({target})")
+    out.print(
+        f"  env steps {result.env_steps:,} in {result.updates} updates, "
+        f"train time {result.train_seconds:.2f} s, wall time {result.wall_seconds:.2f} s"
+    )
+    out.print(f"  final evaluation: {ev.mean:.2f} ± {ev.std:.2f} over {ev.episodes} episodes")
+    out.print(f"  run written to {result.run_dir}")
+    return 0
+
+
+def _eval(argv: list[str]) -> int:
+    args = tyro.cli(EvalArgs, args=argv, prog="pgrad eval")
+    from pgrad.api import evaluate, load_policy
+
+    policy = load_policy(args.path)
+    ev = evaluate(policy, episodes=args.episodes, deterministic=args.deterministic, seed=args.seed)
+    mode = "deterministic" if args.deterministic else "sampled"
+    if args.json:
+        print(json.dumps({
+            "env": policy.env_id,
+            "mean": ev.mean,
+            "std": ev.std,
+            "min": float(ev.returns.min()),
+            "max": float(ev.returns.max()),
+            "episodes": ev.episodes,
+            "deterministic": args.deterministic,
+            "checkpoint": str(args.path),
+        }))  # fmt: skip
+    else:
+        print(f"{policy.env_id}: {ev.mean:.2f} ± {ev.std:.2f} over {ev.episodes} episodes ({mode} actions)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Environments: Gymnasium vector environments and their spaces."""

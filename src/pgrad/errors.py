@@ -1,0 +1,11 @@
+"""The one exception type that reaches the user as a one-line message."""
+
+from __future__ import annotations
+
+
+class PgradError(ValueError):
+    """Bad input from the user: a config value, an environment id or a file.
+
+    The message says what is wrong and how to fix it, on one line. The CLI prints it as
+    ``error: <message>`` and exits with status 2; the Python API lets it propagate.
+    """

@@ -1,0 +1,58 @@
+"""Returns of padded episode batches: pure functions over [m, T] tensors.
+
+See :mod:`pgrad.types` for the padding and end-of-step conventions.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def check_episode_batch(**tensors: Tensor) -> tuple[int, int]:
+    """Check that every tensor is [m, T] with the same m and T; return (m, T).
+
+    Raises:
+        ValueError: naming the offending argument and its shape.
+    """
+    shape: tuple[int, int] | None = None
+    for name, tensor in tensors.items():
+        if tensor.dim() != 2:
+            raise ValueError(f"{name} must be [m, T], got shape {tuple(tensor.shape)}")
+        if shape is None:
+            shape = (tensor.shape[0], tensor.shape[1])
+        elif tuple(tensor.shape) != shape:
+            raise ValueError(f"{name} has shape {tuple(tensor.shape)}, expected {shape}")
+    if shape is None:
+        raise ValueError("no tensors given")
+    return shape
+
+
+def discounted_returns(rewards: Tensor, mask: Tensor, gamma: float) -> Tensor:
+    """Whole-trajectory returns R(tau_i) = sum_t gamma^t r_t (the seed's R(tau)).
+
+    Args:
+        rewards: float [m, T], zero-padded after each episode's end.
+        mask: float [m, T], 1.0 on real steps and 0.0 on padding.
+        gamma: discount in (0, 1].
+
+    Returns:
+        float [m], one return per trajectory.
+    """
+    _, horizon = check_episode_batch(rewards=rewards, mask=mask)
+    discounts = gamma ** torch.arange(horizon, dtype=rewards.dtype, device=rewards.device)
+    return (rewards * mask * discounts).sum(dim=1)
+
+
+def trajectory_return_weights(rewards: Tensor, mask: Tensor, gamma: float) -> Tensor:
+    """Psi_t = R(tau_i) for every step t of trajectory i: the weights of the seed's g_hat.
+
+    Args:
+        rewards: float [m, T], zero-padded.
+        mask: float [m, T], 1.0 on real steps.
+        gamma: discount in (0, 1].
+
+    Returns:
+        float [m, T]: R(tau_i) on real steps, 0.0 on padding.
+    """
+    return discounted_returns(rewards, mask, gamma).unsqueeze(1) * mask

@@ -1,0 +1,1 @@
+"""Policies: pi_theta(a|s) as PyTorch modules."""

@@ -1,0 +1,1 @@
+"""Rollouts: running a policy in environments to collect episodes and evaluations."""

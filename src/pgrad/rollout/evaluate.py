@@ -1,0 +1,72 @@
+"""Batched evaluation: E episodes stepped together, one per copy of a vector environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from gymnasium.vector import VectorEnv
+
+from pgrad.envs.make import make_vector_env
+from pgrad.policies.mlp import MLPPolicy
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Returns and lengths of E evaluation episodes."""
+
+    returns: np.ndarray
+    lengths: np.ndarray
+
+    @property
+    def mean(self) -> float:
+        """Mean undiscounted return."""
+        return float(self.returns.mean())
+
+    @property
+    def std(self) -> float:
+        """Standard deviation of the return over episodes."""
+        return float(self.returns.std())
+
+    @property
+    def episodes(self) -> int:
+        """E."""
+        return int(self.returns.shape[0])
+
+
+class Evaluator:
+    """Runs one episode in each of E copies of an environment, all stepped together.
+
+    The evaluator owns its environments and random generator, so evaluating never changes the
+    training run's random streams: a run's training is the same whatever the evaluation schedule.
+    """
+
+    def __init__(
+        self, env_id: str, episodes: int, seed: int, max_episode_steps: int | None = None
+    ) -> None:
+        self.envs: VectorEnv
+        self.envs, _ = make_vector_env(env_id, episodes, max_episode_steps)
+        self._seed: int | None = seed
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def run(self, policy: MLPPolicy, deterministic: bool = False) -> Evaluation:
+        """Evaluate ``policy``, sampling its actions unless ``deterministic`` (argmax / mean)."""
+        n = self.envs.num_envs
+        obs, _ = self.envs.reset(seed=self._seed)
+        self._seed = None
+        alive = np.ones(n, np.bool_)
+        returns = np.zeros(n, np.float64)
+        lengths = np.zeros(n, np.int64)
+        while alive.any():
+            flat = torch.from_numpy(obs.reshape(n, -1))
+            actions = policy.mode(flat) if deterministic else policy.sample(flat, self.generator)
+            obs, rewards, terminated, truncated, _ = self.envs.step(policy.env_action(actions))
+            returns += np.where(alive, rewards, 0.0)
+            lengths += alive
+            alive &= ~(terminated | truncated)
+        return Evaluation(returns=returns, lengths=lengths)
+
+    def close(self) -> None:
+        """Release the environments."""
+        self.envs.close()

@@ -1,0 +1,1 @@
+"""Training: the loop, its logs, plots and checkpoints."""
