@@ -24,7 +24,7 @@ _EXPORTS = {
     "load_policy": "pgrad.api",
     "evaluate": "pgrad.api",
     "TrainedPolicy": "pgrad.api",
-    "TrainResult": "pgrad.train.loop",
+    "TrainResult": "pgrad.trainer.loop",
     "discounted_returns": "pgrad.estimators.returns",
     "trajectory_return_weights": "pgrad.estimators.returns",
     "score_function_loss": "pgrad.losses.policy",

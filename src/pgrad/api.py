@@ -18,9 +18,9 @@ import torch
 from pgrad.config import Config
 from pgrad.policies.mlp import MLPPolicy
 from pgrad.rollout.evaluate import Evaluation, Evaluator
-from pgrad.train import checkpoint
-from pgrad.train.loop import TrainResult
-from pgrad.train.loop import train as _train
+from pgrad.trainer import checkpoint
+from pgrad.trainer.loop import TrainResult
+from pgrad.trainer.loop import train as _train
 
 
 def train(config: Config | None = None, **overrides: Any) -> TrainResult:

@@ -7,18 +7,22 @@ tyro, so the command line and the Python API cannot drift apart. Bad input ends 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import tyro
 from rich.console import Console
 
 from pgrad.config import Config
 from pgrad.errors import PgradError
+
+T = TypeVar("T")
 
 USAGE = """usage: pgrad {train,eval} [options]
 
@@ -49,7 +53,9 @@ class EvalArgs:
 
     def __post_init__(self) -> None:
         if self.episodes < 1:
-            raise PgradError(f"episodes must be a positive integer (got {self.episodes}); try --episodes 100")
+            raise PgradError(
+                f"episodes must be a positive integer (got {self.episodes}); try --episodes 100"
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,9 +79,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _parse(cls: type[T], argv: list[str], prog: str) -> T:
+    """Parse ``argv`` into ``cls`` with tyro; its parse errors become one-line PgradErrors."""
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            return tyro.cli(cls, args=argv, prog=prog)
+    except SystemExit as exc:
+        if exc.code in (0, None):
+            raise
+        raise PgradError(f"{_one_line(captured.getvalue())}; see `{prog} --help`") from None
+
+
+def _one_line(box: str) -> str:
+    """The message inside tyro's error box, on one line."""
+    lines = [line.strip(" │╭╮╰╯─\t") for line in box.splitlines()]
+    body: list[str] = []
+    for line in lines[1:]:
+        if not line:
+            continue
+        if line.startswith(("Argument helptext", "For full helptext")) or set(line) <= {"─"}:
+            break
+        body.append(line)
+    return " ".join(body) or "could not parse the arguments"
+
+
 def _train(argv: list[str]) -> int:
-    cfg = tyro.cli(Config, args=argv, prog="pgrad train")
-    from pgrad.train.loop import train  # torch and gymnasium load only when needed
+    cfg = _parse(Config, argv, "pgrad train")
+    from pgrad.trainer.loop import train  # torch and gymnasium load only when needed
 
     console = Console(stderr=True)
     result = train(cfg, console=console)
@@ -94,7 +125,7 @@ def _train(argv: list[str]) -> int:
 
 
 def _eval(argv: list[str]) -> int:
-    args = tyro.cli(EvalArgs, args=argv, prog="pgrad eval")
+    args = _parse(EvalArgs, argv, "pgrad eval")
     from pgrad.api import evaluate, load_policy
 
     policy = load_policy(args.path)
@@ -112,7 +143,10 @@ def _eval(argv: list[str]) -> int:
             "checkpoint": str(args.path),
         }))  # fmt: skip
     else:
-        print(f"{policy.env_id}: {ev.mean:.2f} ± {ev.std:.2f} over {ev.episodes} episodes ({mode} actions)")
+        print(
+            f"{policy.env_id}: {ev.mean:.2f} ± {ev.std:.2f} "
+            f"over {ev.episodes} episodes ({mode} actions)"
+        )
     return 0
 
 

@@ -24,12 +24,13 @@ class Config:
 
     Each update samples m complete episodes with the current policy and takes one gradient step on
     loss = -(1/m) sum_i sum_t log pi(a_t|s_t) R(tau_i), whose gradient is minus the estimate g_hat
-    of grad J (see THEOREM.md). Training stops when the policy is solved or the step budget is spent.
+    of grad J, the policy-gradient theorem's estimator. Training stops when the policy is solved
+    or the step budget is spent.
     """
 
     # --- environment -------------------------------------------------------------------------
     env: str = "CartPole-v1"
-    """Gymnasium environment id; needs a Box observation space and a Discrete or Box action space."""
+    """Gymnasium id; needs a Box observation space and a Discrete or Box action space."""
     num_envs: int = 16
     """Environment copies stepped together (one batched policy forward per step)."""
     max_episode_steps: int | None = None
@@ -59,7 +60,8 @@ class Config:
     eval_episodes: int = 100
     """Episodes per evaluation, all stepped together; the policy samples its actions."""
     eval_interval: int = 20
-    """Also evaluate every this many updates (0: only when a batch reaches the target, and at the end)."""
+    """Also evaluate every this many updates (0: only when a batch reaches the target, and at the
+    end)."""
 
     # --- run ----------------------------------------------------------------------------------
     seed: int = 1
@@ -74,7 +76,9 @@ class Config:
     """Threads for PyTorch; one is fastest for small networks."""
 
     def __post_init__(self) -> None:
-        _check(bool(self.env.strip()), "env must name a Gymnasium environment, e.g. --env CartPole-v1")
+        _check(
+            bool(self.env.strip()), "env must name a Gymnasium environment, e.g. --env CartPole-v1"
+        )
         _positive_int(self, "num_envs", "e.g. --num-envs 8")
         _positive_int(self, "episodes_per_update", "e.g. --episodes-per-update 16")
         _positive_int(self, "total_env_steps", "e.g. --total-env-steps 100000")
@@ -84,7 +88,7 @@ class Config:
             _positive_int(self, "max_episode_steps", "or leave it unset")
         _check(
             self.eval_interval >= 0,
-            f"eval_interval must be >= 0 (got {self.eval_interval}); 0 disables periodic evaluation",
+            f"eval_interval must be >= 0 (got {self.eval_interval}); 0 turns periodic evaluation off",
         )
         _check(
             math.isfinite(self.lr) and self.lr > 0,
@@ -96,7 +100,8 @@ class Config:
         )
         _check(
             all(isinstance(h, int) and h > 0 for h in self.hidden_sizes),
-            f"hidden_sizes must be positive integers (got {self.hidden_sizes}); try --hidden-sizes 64 64",
+            f"hidden_sizes must be positive integers (got {self.hidden_sizes}); "
+            "try --hidden-sizes 64 64",
         )
         _check(
             math.isfinite(self.init_log_std),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 
-class PgradError(ValueError):
+class PgradError(Exception):
     """Bad input from the user: a config value, an environment id or a file.
 
     The message says what is wrong and how to fix it, on one line. The CLI prints it as
-    ``error: <message>`` and exits with status 2; the Python API lets it propagate.
+    ``error: <message>`` and exits with status 2; the Python API lets it propagate. It is not a
+    ``ValueError`` on purpose: the CLI parser (tyro) reports ValueErrors raised while building a
+    config in a multi-line box, and pgrad's errors must stay on one line.
     """

@@ -26,17 +26,20 @@ def loss(policy: MLPPolicy, batch: EpisodeBatch, gamma: float) -> tuple[torch.Te
     log_probs = torch.zeros_like(batch.mask).masked_scatter(valid, log_prob_flat)
     weights = trajectory_return_weights(batch.rewards, batch.mask, gamma)
     value = score_function_loss(log_probs, weights, batch.mask)
-    return value, {"loss/policy": value.detach().item(), "policy/entropy": entropy_flat.detach().mean().item()}
+    return value, {
+        "loss/policy": value.detach().item(),
+        "policy/entropy": entropy_flat.detach().mean().item(),
+    }
 
 
-def update(
-    policy: MLPPolicy, optimizer: Optimizer, batch: EpisodeBatch, gamma: float
-) -> Metrics:
+def update(policy: MLPPolicy, optimizer: Optimizer, batch: EpisodeBatch, gamma: float) -> Metrics:
     """One gradient-ascent step on J along g_hat; returns loss, entropy and gradient norm."""
     value, metrics = loss(policy, batch, gamma)
     optimizer.zero_grad(set_to_none=True)
     value.backward()
     grads = [p.grad for p in policy.parameters() if p.grad is not None]
-    metrics["opt/grad_norm"] = float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads])))
+    metrics["opt/grad_norm"] = float(
+        torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))
+    )
     optimizer.step()
     return metrics

@@ -120,7 +120,9 @@ def make_vector_env(
     mode = envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
     if mode != AutoresetMode.NEXT_STEP:
         envs.close()
-        raise PgradError(f"{env_id}'s vector environment uses autoreset mode {mode}; pgrad needs NEXT_STEP")
+        raise PgradError(
+            f"{env_id}'s vector environment uses autoreset mode {mode}; pgrad needs NEXT_STEP"
+        )
     try:
         info = describe_spaces(
             env_id, envs.single_observation_space, envs.single_action_space, spec.reward_threshold

@@ -27,10 +27,10 @@ from pgrad.envs.make import make_vector_env
 from pgrad.policies.mlp import MLPPolicy, PolicySpec, build_policy
 from pgrad.rollout.episodes import EpisodeSampler
 from pgrad.rollout.evaluate import Evaluation, Evaluator
-from pgrad.train.checkpoint import CHECKPOINT_DIR, save_policy
-from pgrad.train.logging import MetricsLogger
-from pgrad.train.progress import TrainingProgress
-from pgrad.train.run_dir import check_run_dir, create_run_dir, default_run_dir
+from pgrad.trainer.checkpoint import CHECKPOINT_DIR, save_policy
+from pgrad.trainer.logging import MetricsLogger
+from pgrad.trainer.progress import TrainingProgress
+from pgrad.trainer.run_dir import check_run_dir, create_run_dir, default_run_dir
 
 EVAL_SEED_OFFSET = 1_000_003
 """Evaluation environments and sampling use seed + this, apart from training's streams."""
@@ -148,7 +148,7 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
 
     save_policy(checkpoints, "final", policy, **meta, update=updates, env_steps=env_steps,
                 eval_mean=evaluation.mean)  # fmt: skip
-    from pgrad.train.plots import plot_learning_curve  # matplotlib only once the run is done
+    from pgrad.trainer.plots import plot_learning_curve  # matplotlib only once the run is done
 
     plot_learning_curve(rows, target, title, run_dir / "learning_curve.png")
     result = TrainResult(

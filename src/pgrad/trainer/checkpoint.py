@@ -48,15 +48,16 @@ def resolve_checkpoint(path: Path) -> Path:
                 "give a run directory written by `pgrad train` or a .safetensors checkpoint"
             )
         return candidate
+    if path.is_file() and path.suffix not in (".safetensors", ".json"):
+        raise PgradError(
+            f"{path} is not a pgrad checkpoint; give a run directory or a .safetensors file "
+            "written by `pgrad train`"
+        )
     weights = path.with_suffix(".safetensors") if path.suffix in ("", ".json") else path
     if not weights.is_file():
         raise PgradError(
             f"{path} does not exist; give a run directory or a .safetensors checkpoint "
             "written by `pgrad train`"
-        )
-    if weights.suffix != ".safetensors":
-        raise PgradError(
-            f"{path} is not a pgrad checkpoint; give a run directory or a .safetensors file"
         )
     return weights
 

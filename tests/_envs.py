@@ -1,0 +1,76 @@
+"""Small Gymnasium environments for tests, registered on import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+COUNTER_ID = "pgrad-test/Counter-v0"
+MULTI_DISCRETE_ID = "pgrad-test/MultiDiscreteAction-v0"
+
+
+class CounterEnv(gym.Env[np.ndarray, np.int64]):
+    """Observation [episode id, t]; reward 10 * t + action; episode length drawn in 1..7.
+
+    Every transition names its episode and time step, so a test can see any transition that
+    crosses an episode boundary. A third of the episodes end by truncation, the rest terminate.
+    """
+
+    instances = 0
+
+    def __init__(self) -> None:
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (2,), np.float32)
+        self.action_space = gym.spaces.Discrete(3)
+        CounterEnv.instances += 1
+        self._episode = CounterEnv.instances * 100_000  # ids unique across copies
+        self._t = 0
+        self._length = 0
+        self._truncate = False
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        self._episode += 1
+        self._t = 0
+        self._length = int(self.np_random.integers(1, 8))
+        self._truncate = bool(self.np_random.integers(0, 3) == 0)
+        return self._obs(), {}
+
+    def step(self, action: np.int64) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        reward = 10.0 * self._t + float(action)
+        self._t += 1
+        over = self._t >= self._length
+        return self._obs(), reward, over and not self._truncate, over and self._truncate, {}
+
+    def _obs(self) -> np.ndarray:
+        return np.array([self._episode, self._t], np.float32)
+
+
+class MultiDiscreteActionEnv(gym.Env[np.ndarray, np.ndarray]):
+    """An environment whose action space pgrad does not support."""
+
+    def __init__(self) -> None:
+        self.observation_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+        self.action_space = gym.spaces.MultiDiscrete([2, 3])
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        return np.zeros(2, np.float32), {}
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        return np.zeros(2, np.float32), 0.0, True, False, {}
+
+
+def _register() -> None:
+    if COUNTER_ID not in gym.registry:
+        gym.register(COUNTER_ID, entry_point=CounterEnv)
+    if MULTI_DISCRETE_ID not in gym.registry:
+        gym.register(MULTI_DISCRETE_ID, entry_point=MultiDiscreteActionEnv, max_episode_steps=5)
+
+
+_register()

@@ -1,0 +1,68 @@
+"""Episode batches: complete episodes, no transition across an episode boundary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from _envs import COUNTER_ID
+from pgrad.envs.make import make_vector_env
+from pgrad.policies.mlp import PolicySpec, build_policy
+from pgrad.rollout.episodes import EpisodeSampler
+
+
+def _collect(env_id: str, num_envs: int, m: int, batches: int = 3):
+    envs, info = make_vector_env(env_id, num_envs)
+    policy = build_policy(PolicySpec(info, (8,), "tanh"), seed=0)
+    sampler = EpisodeSampler(envs, seed=0, capacity=4)  # tiny capacity: exercises growth
+    gen = torch.Generator().manual_seed(0)
+    out = [sampler.collect(policy, m, gen) for _ in range(batches)]
+    envs.close()
+    return out
+
+
+@pytest.mark.parametrize(("num_envs", "m"), [(1, 5), (3, 7), (8, 4), (4, 4)])
+def test_each_trajectory_is_one_whole_episode(num_envs: int, m: int) -> None:
+    seen: set[tuple[int, int]] = set()
+    for batch in _collect(COUNTER_ID, num_envs, m):
+        assert batch.obs.shape[:2] == batch.mask.shape and batch.num_episodes == m
+        for i in range(m):
+            length = int(batch.lengths[i])
+            assert batch.mask[i, :length].all() and not batch.mask[i, length:].any()
+            obs = batch.obs[i, :length].numpy()
+            episode_ids = obs[:, 0]
+            # One episode per trajectory, its steps in order from t = 0: a reset step or a step
+            # of another episode would break one of these.
+            assert (episode_ids == episode_ids[0]).all()
+            np.testing.assert_array_equal(obs[:, 1], np.arange(length))
+            expected = 10.0 * np.arange(length) + batch.actions[i, :length].numpy()
+            np.testing.assert_array_equal(batch.rewards[i, :length].numpy(), expected)
+            ends = (batch.terminated[i] | batch.truncated[i]).numpy()
+            assert ends[length - 1] and not ends[: length - 1].any() and not ends[length:].any()
+            assert not (batch.terminated[i, length - 1] and batch.truncated[i, length - 1])
+            assert (batch.obs[i, length:] == 0).all() and (batch.rewards[i, length:] == 0).all()
+            key = (int(episode_ids[0]), int(obs[0, 1]))
+            assert key not in seen
+            seen.add(key)
+
+
+def test_batch_takes_the_first_episodes_started_so_length_is_unbiased() -> None:
+    # m = N: each copy contributes exactly the one episode it starts after the reset, and the
+    # longest is waited for. Taking the first m to *finish* would let a copy with short episodes
+    # contribute several, biasing the batch towards short episodes.
+    for batch in _collect(COUNTER_ID, num_envs=6, m=6):
+        copies = {int(o) // 100_000 for o in batch.obs[:, 0, 0]}
+        assert len(copies) == 6
+        assert int(batch.lengths.sum()) <= batch.env_steps <= int(batch.lengths.max()) * 6
+
+
+def test_cartpole_native_vector_env_batches() -> None:
+    for batch in _collect("CartPole-v1", num_envs=4, m=6):
+        lengths = batch.lengths
+        assert torch.equal(batch.mask.sum(1).long(), lengths)
+        assert torch.equal(batch.episode_returns(), lengths.float())  # reward 1 per step
+        last = batch.terminated | batch.truncated
+        assert torch.equal(last.sum(1), torch.ones(6, dtype=torch.long))
+        assert torch.equal(last.float().argmax(1), lengths - 1)
+        assert batch.env_steps >= int(lengths.sum())

@@ -1,0 +1,46 @@
+"""Config validation: each bad value is refused with a message naming it and a fix."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from pgrad.config import Config
+from pgrad.errors import PgradError
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("lr", -0.1, "lr must be a positive number"),
+        ("lr", math.nan, "lr must be a positive number"),
+        ("num_envs", 0, "num_envs must be a positive integer"),
+        ("episodes_per_update", 0, "episodes_per_update must be a positive integer"),
+        ("gamma", 0.0, "gamma must be in (0, 1]"),
+        ("gamma", 1.5, "gamma must be in (0, 1]"),
+        ("total_env_steps", -5, "total_env_steps must be a positive integer"),
+        ("eval_episodes", 0, "eval_episodes must be a positive integer"),
+        ("eval_interval", -1, "eval_interval must be >= 0"),
+        ("hidden_sizes", (64, 0), "hidden_sizes must be positive integers"),
+        ("max_episode_steps", 0, "max_episode_steps must be a positive integer"),
+        ("env", " ", "env must name a Gymnasium environment"),
+    ],
+)
+def test_bad_values_are_refused(field: str, value: object, words: str) -> None:
+    with pytest.raises(PgradError) as info:
+        Config(**{field: value})  # type: ignore[arg-type]
+    message = str(info.value)
+    assert words in message
+    assert "\n" not in message
+
+
+def test_json_round_trip() -> None:
+    cfg = Config(env="Acrobot-v1", hidden_sizes=(8, 8), run_dir=Path("x/y"), target_return=-90.0)
+    assert Config.from_json(cfg.to_json()) == cfg
+
+
+def test_unknown_keys_are_refused() -> None:
+    with pytest.raises(PgradError, match="unknown config keys"):
+        Config.from_json({"learning_rate": 0.1})
