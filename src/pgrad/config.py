@@ -88,7 +88,7 @@ class Config:
             _positive_int(self, "max_episode_steps", "or leave it unset")
         _check(
             self.eval_interval >= 0,
-            f"eval_interval must be >= 0 (got {self.eval_interval}); 0 turns periodic evaluation off",
+            f"eval_interval must be >= 0 (got {self.eval_interval}); 0 turns it off",
         )
         _check(
             math.isfinite(self.lr) and self.lr > 0,

@@ -103,9 +103,9 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
     evaluation: Evaluation | None = None
     rows: list[dict[str, float]] = []
     console = console or Console(stderr=True)
-    title = f"{cfg.env} reinforce seed {cfg.seed}"
+    title = f"{cfg.env} reinforce seed {cfg.seed}"  # plot title; the bar shows the env id
     try:
-        with TrainingProgress(cfg.total_env_steps, title, cfg.progress, console) as bar:
+        with TrainingProgress(cfg.total_env_steps, cfg.env, cfg.progress, console) as bar:
             while not solved and env_steps < cfg.total_env_steps:
                 tick = time.perf_counter()
                 batch = sampler.collect(policy, cfg.episodes_per_update, generator)

@@ -7,7 +7,6 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     TextColumn,
     TimeElapsedColumn,
@@ -24,10 +23,9 @@ class TrainingProgress:
     def __init__(self, total_steps: int, title: str, enabled: bool, console: Console) -> None:
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("steps"),
-            TextColumn("{task.fields[sps]:>8} steps/s"),
+            BarColumn(bar_width=20),
+            TextColumn("{task.completed:,.0f}/{task.total:,.0f} steps"),
+            TextColumn("{task.fields[sps]} steps/s"),
             TextColumn("return {task.fields[ret]}"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
@@ -44,7 +42,7 @@ class TrainingProgress:
             self._task,
             completed=env_steps,
             sps=f"{steps_per_second:,.0f}",
-            ret=f"{mean_return:8.2f}",
+            ret=f"{mean_return:.1f}",
         )
 
     def __enter__(self) -> TrainingProgress:
