@@ -21,7 +21,8 @@ class CounterEnv(gym.Env[np.ndarray, np.int64]):
     instances = 0
 
     def __init__(self) -> None:
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (2,), np.float32)
+        # float64 observations, as MuJoCo environments return: pgrad must cast them.
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (2,), np.float64)
         self.action_space = gym.spaces.Discrete(3)
         CounterEnv.instances += 1
         self._episode = CounterEnv.instances * 100_000  # ids unique across copies
@@ -46,7 +47,7 @@ class CounterEnv(gym.Env[np.ndarray, np.int64]):
         return self._obs(), reward, over and not self._truncate, over and self._truncate, {}
 
     def _obs(self) -> np.ndarray:
-        return np.array([self._episode, self._t], np.float32)
+        return np.array([self._episode, self._t], np.float64)
 
 
 class MultiDiscreteActionEnv(gym.Env[np.ndarray, np.ndarray]):

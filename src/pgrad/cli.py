@@ -114,6 +114,8 @@ def _train(argv: list[str]) -> int:
     status = "[green]solved[/green]" if result.solved else "[yellow]not solved[/yellow]"
     target = "no target" if result.target_return is None else f"target {result.target_return:g}"
     ev = result.evaluation
+    if result.interrupted:
+        status += " [red](interrupted)[/red]"
     out.print(f"{cfg.env}: {status} ({target})")
     out.print(
         f"  env steps {result.env_steps:,} in {result.updates} updates, "
@@ -121,7 +123,7 @@ def _train(argv: list[str]) -> int:
     )
     out.print(f"  final evaluation: {ev.mean:.2f} ± {ev.std:.2f} over {ev.episodes} episodes")
     out.print(f"  run written to {result.run_dir}")
-    return 0
+    return 130 if result.interrupted else 0
 
 
 def _eval(argv: list[str]) -> int:

@@ -140,8 +140,8 @@ class EpisodeSampler:
                         "time limit: set --max-episode-steps"
                     )
                 self._grow()
-            actions = policy.sample(torch.from_numpy(obs.reshape(n, -1)), generator)
-            self._obs[t] = obs.reshape(n, -1)
+            self._obs[t] = obs.reshape(n, -1)  # float32, whatever the environment's dtype
+            actions = policy.sample(torch.from_numpy(self._obs[t]), generator)
             self._actions[t] = actions.numpy()
             self._episode[t] = episode
             self._position[t] = position

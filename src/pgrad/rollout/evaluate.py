@@ -59,7 +59,7 @@ class Evaluator:
         returns = np.zeros(n, np.float64)
         lengths = np.zeros(n, np.int64)
         while alive.any():
-            flat = torch.from_numpy(obs.reshape(n, -1))
+            flat = torch.from_numpy(obs.reshape(n, -1).astype(np.float32, copy=False))
             actions = policy.mode(flat) if deterministic else policy.sample(flat, self.generator)
             obs, rewards, terminated, truncated, _ = self.envs.step(policy.env_action(actions))
             returns += np.where(alive, rewards, 0.0)

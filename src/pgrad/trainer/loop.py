@@ -5,7 +5,8 @@ sampled as in training) when the update's batch reached the target return, every
 ``eval_interval`` updates, and once the step budget is spent. The run is *solved* when an
 evaluation's mean return reaches the target; training stops there. Otherwise it stops at the first
 update boundary at or past ``total_env_steps`` (an update never cuts an episode, so the last batch
-may overshoot the budget by less than one batch).
+may overshoot the budget by less than one batch). Ctrl-C stops it early: the policy as it is then
+is evaluated and every output is still written, with ``"interrupted": true`` in the summary.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class TrainResult:
     """What a run achieved; ``summary()`` is what ``summary.json`` holds."""
 
     solved: bool
+    interrupted: bool
     env_steps: int
     updates: int
     episodes: int
@@ -55,6 +57,7 @@ class TrainResult:
         """JSON-ready summary of the run."""
         return {
             "solved": self.solved,
+            "interrupted": self.interrupted,
             "env_steps": self.env_steps,
             "updates": self.updates,
             "episodes": self.episodes,
@@ -104,6 +107,7 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
     rows: list[dict[str, float]] = []
     console = console or Console(stderr=True)
     title = f"{cfg.env} reinforce seed {cfg.seed}"  # plot title; the bar shows the env id
+    interrupted = False
     try:
         with TrainingProgress(cfg.total_env_steps, cfg.env, cfg.progress, console) as bar:
             while not solved and env_steps < cfg.total_env_steps:
@@ -139,11 +143,14 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
                 logger.log(row)
                 rows.append(row)
                 bar.update(env_steps, env_steps / train_seconds, row["rollout/ep_return_mean"])
+    except KeyboardInterrupt:  # Ctrl-C: keep what was learned, write every output, then stop
+        interrupted = True
     finally:
         logger.close()
         envs.close()
-    if evaluation is None:  # unreachable: the last update always evaluates
+    if interrupted or evaluation is None:  # the last evaluation may predate the final policy
         evaluation = evaluator.run(policy)
+        solved = target is not None and evaluation.mean >= target
     evaluator.close()
 
     save_policy(checkpoints, "final", policy, **meta, update=updates, env_steps=env_steps,
@@ -153,6 +160,7 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
     plot_learning_curve(rows, target, title, run_dir / "learning_curve.png")
     result = TrainResult(
         solved=solved,
+        interrupted=interrupted,
         env_steps=env_steps,
         updates=updates,
         episodes=episodes,

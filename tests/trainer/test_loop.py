@@ -1,0 +1,63 @@
+"""The training loop's contract: stopping rules, Ctrl-C, and evaluation kept apart from training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import pgrad
+from pgrad.algos import reinforce
+from pgrad.trainer.logging import read_metrics
+
+
+def _cfg(run_dir: Path, **overrides: object) -> pgrad.Config:
+    base = dict(
+        total_env_steps=3000, episodes_per_update=4, num_envs=4, eval_episodes=4,
+        run_dir=run_dir, progress=False, tensorboard=False,
+    )  # fmt: skip
+    return pgrad.Config(**{**base, **overrides})  # type: ignore[arg-type]
+
+
+def test_evaluating_does_not_change_training(tmp_path: Path) -> None:
+    pgrad.train(_cfg(tmp_path / "often", eval_interval=1))
+    pgrad.train(_cfg(tmp_path / "rarely", eval_interval=0))
+    often = read_metrics(tmp_path / "often" / "metrics.csv")
+    rarely = read_metrics(tmp_path / "rarely" / "metrics.csv")
+    assert all("eval/return_mean" in row for row in often)
+    assert sum("eval/return_mean" in row for row in rarely) == 1  # the budget's last update
+    keys = ("env_steps", "rollout/ep_return_mean", "loss/policy", "opt/grad_norm")
+    assert [[r[k] for k in keys] for r in often] == [[r[k] for k in keys] for r in rarely]
+
+
+def test_stops_when_an_evaluation_reaches_the_target(tmp_path: Path) -> None:
+    result = pgrad.train(_cfg(tmp_path / "run", target_return=1.0, total_env_steps=10**6))
+    assert result.solved and result.updates == 1 and result.evaluation.mean >= 1.0
+
+
+def test_budget_is_met_at_an_update_boundary(tmp_path: Path) -> None:
+    result = pgrad.train(_cfg(tmp_path / "run", target_return=10**6))
+    rows = read_metrics(tmp_path / "run" / "metrics.csv")
+    assert not result.solved and result.env_steps >= 3000
+    assert rows[-2]["env_steps"] < 3000 <= rows[-1]["env_steps"] == result.env_steps
+
+
+def test_ctrl_c_still_writes_every_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"n": 0}
+    real_update = reinforce.update
+
+    def update_then_interrupt(*args: object, **kwargs: object) -> dict[str, float]:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real_update(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reinforce, "update", update_then_interrupt)
+    result = pgrad.train(_cfg(tmp_path / "run", total_env_steps=10**6))
+    run = tmp_path / "run"
+    assert result.interrupted and result.updates == 2
+    assert json.loads((run / "summary.json").read_text())["interrupted"] is True
+    assert (run / "checkpoints" / "final.safetensors").is_file()
+    assert (run / "learning_curve.png").is_file()
+    assert len(read_metrics(run / "metrics.csv")) == 2
