@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from _envs import COUNTER_ID
 
+from _envs import COUNTER_ID
 from pgrad.envs.make import make_vector_env
 from pgrad.policies.mlp import PolicySpec, build_policy
 from pgrad.rollout.evaluate import Evaluator
