@@ -31,13 +31,13 @@ class Config:
     # --- environment -------------------------------------------------------------------------
     env: str = "CartPole-v1"
     """Gymnasium id; needs a Box observation space and a Discrete or Box action space."""
-    num_envs: int = 16
+    num_envs: int = 8
     """Environment copies stepped together (one batched policy forward per step)."""
     max_episode_steps: int | None = None
     """Override the environment's time limit (None keeps the registered one)."""
 
     # --- estimator ----------------------------------------------------------------------------
-    episodes_per_update: int = 16
+    episodes_per_update: int = 8
     """m: complete episodes per gradient estimate (the 1/m in the loss)."""
     gamma: float = 1.0
     """Discount in R(tau) = sum_t gamma^t r_t; 1.0 is the undiscounted return of the theorem."""
@@ -49,7 +49,7 @@ class Config:
     """Non-linearity between hidden layers."""
     init_log_std: float = 0.0
     """Initial log standard deviation of the Gaussian policy (Box action spaces only)."""
-    lr: float = 0.02
+    lr: float = 0.01
     """Adam learning rate."""
 
     # --- budget and evaluation ----------------------------------------------------------------
