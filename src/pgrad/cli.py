@@ -24,13 +24,14 @@ from pgrad.errors import PgradError
 
 T = TypeVar("T")
 
-USAGE = """usage: pgrad {train,eval} [options]
+USAGE = """usage: pgrad {train,eval,lab} [options]
 
 Policy-gradient reinforcement learning, checked against the exact gradient.
 
 commands:
   train   train REINFORCE on a Gymnasium environment (default: CartPole-v1)
   eval    evaluate a trained run directory or checkpoint
+  lab     measure gradient estimators against the exact gradient of a finite MDP
 
 `pgrad COMMAND --help` lists a command's options and their defaults.
 """
@@ -70,7 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _train(rest)
         if command == "eval":
             return _eval(rest)
-        raise PgradError(f"unknown command {command!r}; use `pgrad train` or `pgrad eval`")
+        if command == "lab":
+            return _lab(rest)
+        raise PgradError(f"unknown command {command!r}; use `pgrad train`, `eval` or `lab`")
     except PgradError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -82,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parse(cls: type[T], argv: list[str], prog: str) -> T:
     """Parse ``argv`` into ``cls`` with tyro; its parse errors become one-line PgradErrors."""
     captured = io.StringIO()
+    # "--m 10,100" means "--m 10 100": split comma lists in values (not in flags).
+    argv = [part for arg in argv for part in (arg.split(",") if _is_list(arg) else [arg])]
     try:
         with contextlib.redirect_stderr(captured):
             return tyro.cli(cls, args=argv, prog=prog)
@@ -89,6 +94,10 @@ def _parse(cls: type[T], argv: list[str], prog: str) -> T:
         if exc.code in (0, None):
             raise
         raise PgradError(f"{_one_line(captured.getvalue())}; see `{prog} --help`") from None
+
+
+def _is_list(arg: str) -> bool:
+    return "," in arg and not arg.startswith("-") and all(arg.split(","))
 
 
 def _one_line(box: str) -> str:
@@ -149,6 +158,14 @@ def _eval(argv: list[str]) -> int:
             f"{policy.env_id}: {ev.mean:.2f} ± {ev.std:.2f} "
             f"over {ev.episodes} episodes ({mode} actions)"
         )
+    return 0
+
+
+def _lab(argv: list[str]) -> int:
+    from pgrad.lab.config import LabConfig  # torch loads only when needed
+    from pgrad.lab.report import run_lab
+
+    run_lab(_parse(LabConfig, argv, "pgrad lab"))
     return 0
 
 

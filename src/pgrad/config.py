@@ -76,39 +76,39 @@ class Config:
     """Threads for PyTorch; one is fastest for small networks."""
 
     def __post_init__(self) -> None:
-        _check(
+        require(
             bool(self.env.strip()), "env must name a Gymnasium environment, e.g. --env CartPole-v1"
         )
-        _positive_int(self, "num_envs", "e.g. --num-envs 8")
-        _positive_int(self, "episodes_per_update", "e.g. --episodes-per-update 16")
-        _positive_int(self, "total_env_steps", "e.g. --total-env-steps 100000")
-        _positive_int(self, "eval_episodes", "e.g. --eval-episodes 100")
-        _positive_int(self, "torch_threads", "e.g. --torch-threads 1")
+        require_positive_int(self, "num_envs", "e.g. --num-envs 8")
+        require_positive_int(self, "episodes_per_update", "e.g. --episodes-per-update 16")
+        require_positive_int(self, "total_env_steps", "e.g. --total-env-steps 100000")
+        require_positive_int(self, "eval_episodes", "e.g. --eval-episodes 100")
+        require_positive_int(self, "torch_threads", "e.g. --torch-threads 1")
         if self.max_episode_steps is not None:
-            _positive_int(self, "max_episode_steps", "or leave it unset")
-        _check(
+            require_positive_int(self, "max_episode_steps", "or leave it unset")
+        require(
             self.eval_interval >= 0,
             f"eval_interval must be >= 0 (got {self.eval_interval}); 0 turns it off",
         )
-        _check(
+        require(
             math.isfinite(self.lr) and self.lr > 0,
             f"lr must be a positive number (got {self.lr}); try --lr 0.01",
         )
-        _check(
+        require(
             math.isfinite(self.gamma) and 0.0 < self.gamma <= 1.0,
             f"gamma must be in (0, 1] (got {self.gamma}); try --gamma 0.99",
         )
-        _check(
+        require(
             all(isinstance(h, int) and h > 0 for h in self.hidden_sizes),
             f"hidden_sizes must be positive integers (got {self.hidden_sizes}); "
             "try --hidden-sizes 64 64",
         )
-        _check(
+        require(
             math.isfinite(self.init_log_std),
             f"init_log_std must be finite (got {self.init_log_std}); try --init-log-std 0.0",
         )
         if self.target_return is not None:
-            _check(
+            require(
                 math.isfinite(self.target_return),
                 f"target_return must be finite (got {self.target_return}); or leave it unset",
             )
@@ -128,7 +128,7 @@ class Config:
         """Rebuild a config saved by :meth:`to_json`; unknown keys are an error."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
-        _check(not unknown, f"unknown config keys {unknown}; expected a subset of {sorted(names)}")
+        require(not unknown, f"unknown config keys {unknown}; expected a subset of {sorted(names)}")
         kwargs = dict(data)
         if "hidden_sizes" in kwargs:
             kwargs["hidden_sizes"] = tuple(kwargs["hidden_sizes"])
@@ -141,14 +141,16 @@ class Config:
         return json.dumps(self.to_json(), indent=2)
 
 
-def _check(condition: bool, message: str) -> None:
+def require(condition: bool, message: str) -> None:
+    """Raise :class:`PgradError` with ``message`` unless ``condition`` holds."""
     if not condition:
         raise PgradError(message)
 
 
-def _positive_int(cfg: Config, name: str, hint: str) -> None:
+def require_positive_int(cfg: object, name: str, hint: str) -> None:
+    """Require the field ``name`` of ``cfg`` to be an integer >= 1."""
     value = getattr(cfg, name)
-    _check(
+    require(
         isinstance(value, int) and value >= 1,
         f"{name} must be a positive integer (got {value}); {hint}",
     )

@@ -18,6 +18,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from pgrad.envs.finite import register_envs
 from pgrad.errors import PgradError
 
 
@@ -44,7 +45,11 @@ class EnvInfo:
 
 
 def check_env_id(env_id: str) -> None:
-    """Raise a one-line :class:`PgradError` naming close matches if ``env_id`` is not registered."""
+    """Raise a one-line :class:`PgradError` naming close matches if ``env_id`` is not registered.
+
+    pgrad's own environments (the finite MDPs, ``pgrad/...``) are registered first.
+    """
+    register_envs()
     if env_id in gym.registry or ":" in env_id:
         return
     known = list(gym.registry.keys())

@@ -56,3 +56,25 @@ def trajectory_return_weights(rewards: Tensor, mask: Tensor, gamma: float) -> Te
         float [m, T]: R(tau_i) on real steps, 0.0 on padding.
     """
     return discounted_returns(rewards, mask, gamma).unsqueeze(1) * mask
+
+
+def reward_to_go(rewards: Tensor, mask: Tensor, gamma: float) -> Tensor:
+    """Psi_t = sum_{t' >= t} gamma^t' r_t': the rewards from step t on, discounted from time 0.
+
+    Dropping the rewards before t keeps the estimator unbiased (an action cannot change rewards
+    already received) and removes their noise. Discounting from time 0, not from t, makes it an
+    unbiased estimate of the gradient of the discounted objective J = E[sum_t gamma^t r_t]; with
+    gamma = 1 the two conventions agree.
+
+    Args:
+        rewards: float [m, T], zero-padded.
+        mask: float [m, T], 1.0 on real steps.
+        gamma: discount in (0, 1].
+
+    Returns:
+        float [m, T]: Psi_t on real steps, 0.0 on padding.
+    """
+    _, horizon = check_episode_batch(rewards=rewards, mask=mask)
+    discounts = gamma ** torch.arange(horizon, dtype=rewards.dtype, device=rewards.device)
+    discounted = rewards * mask * discounts
+    return discounted.flip(1).cumsum(1).flip(1) * mask

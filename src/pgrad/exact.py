@@ -1,0 +1,47 @@
+"""Exact policy gradients on finite MDPs, and sampled estimates to hold against them.
+
+>>> from pgrad.exact import FiniteMDP, expected_return, policy_gradient, estimate_gradient
+>>> mdp = FiniteMDP(initial=mu, transitions=P, rewards=R, horizon=T, discount=gamma)
+>>> J = expected_return(mdp, logits)                          # J(theta), logits [S, A]
+>>> g = policy_gradient(mdp, logits, method="dp")              # exact grad J, [S, A]
+>>> g_enum = policy_gradient(mdp, logits, method="enumerate")  # sum over all trajectories
+>>> g_hat = estimate_gradient(mdp, logits, num_trajectories=1000, estimator="reinforce", seed=0)
+
+Arrays: ``mu`` [S]; ``P`` [S, A, S] with ``P[s, a, s2] = Pr(s2 | s, a)``; ``R`` [S, A]; horizon
+``T >= 1`` decisions; ``gamma`` in (0, 1]. The policy is ``softmax(logits[s])``. A trajectory:
+s_0 ~ mu; for t < T: a_t ~ pi(.|s_t), r_t = R[s_t, a_t], s_{t+1} ~ P[s_t, a_t]; its return is
+R(tau) = sum_t gamma^t r_t. Bad inputs raise ``ValueError`` naming the argument.
+
+Estimators (the weights Psi_t of the trainer's loss): ``"reinforce"``, the theorem's g_hat with
+the whole-trajectory return; ``"reward_to_go"``, Psi_t = sum_{t' >= t} gamma^t' r_t'.
+"""
+
+from pgrad.envs.finite import NAMED_MDPS, FiniteMDP, FiniteMDPEnv, named_mdp
+from pgrad.lab.exact import (
+    ENUMERATION_LIMIT,
+    enumerate_trajectories,
+    expected_return,
+    policy_gradient,
+    state_distributions,
+    values,
+)
+from pgrad.lab.io import load_mdp, save_mdp
+from pgrad.lab.sampling import estimate_gradient, per_trajectory_gradients, sample_trajectories
+
+__all__ = [
+    "ENUMERATION_LIMIT",
+    "NAMED_MDPS",
+    "FiniteMDP",
+    "FiniteMDPEnv",
+    "enumerate_trajectories",
+    "estimate_gradient",
+    "expected_return",
+    "load_mdp",
+    "named_mdp",
+    "per_trajectory_gradients",
+    "policy_gradient",
+    "sample_trajectories",
+    "save_mdp",
+    "state_distributions",
+    "values",
+]

@@ -1,0 +1,92 @@
+"""Sampled gradient estimates on a finite MDP, through the trainer's own loss function.
+
+Trajectories are drawn in NumPy (all m at once), laid out as the padded [m, T] batch the trainer
+uses (every trajectory of a finite MDP has exactly T steps, so the mask is all ones), and the
+gradient is autograd through :func:`pgrad.losses.score_function_loss` with the weights Psi_t of
+:data:`pgrad.estimators.WEIGHTINGS`: the same code that trains agents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from pgrad.envs.finite import FiniteMDP
+from pgrad.estimators import WEIGHTINGS
+from pgrad.losses.policy import score_function_loss
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    """m sampled trajectories of a finite MDP: states, actions, rewards, each int/float [m, T]."""
+
+    states: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+
+
+def sample_trajectories(mdp: FiniteMDP, logits: Any, m: int, seed: int) -> Trajectories:
+    """Draw m trajectories of the softmax policy; the same seed gives the same trajectories."""
+    if m < 1:
+        raise ValueError(f"num_trajectories: must be >= 1, got {m}")
+    rng = np.random.default_rng(seed)
+    pi_cum = np.cumsum(mdp.policy(logits), axis=1)
+    p_cum = np.cumsum(mdp.transitions, axis=2)
+    states = np.empty((m, mdp.horizon), np.int64)
+    actions = np.empty((m, mdp.horizon), np.int64)
+    state = _inverse_cdf(np.cumsum(mdp.initial)[None, :], rng.random(m))
+    for t in range(mdp.horizon):
+        states[:, t] = state
+        actions[:, t] = _inverse_cdf(pi_cum[state], rng.random(m))
+        state = _inverse_cdf(p_cum[state, actions[:, t]], rng.random(m))
+    return Trajectories(states, actions, mdp.rewards[states, actions])
+
+
+def _inverse_cdf(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Index drawn from each row's distribution given its CDF [m or 1, K] and uniforms [m]."""
+    index = (u[:, None] * cumulative[:, -1:] >= cumulative).sum(axis=1)
+    return np.minimum(index, cumulative.shape[1] - 1)
+
+
+def per_trajectory_gradients(
+    mdp: FiniteMDP, logits: Any, trajectories: Trajectories, estimator: str = "reinforce"
+) -> np.ndarray:
+    """g_i [m, S, A]: each trajectory's term of g_hat, so that g_hat = mean_i g_i.
+
+    One backward pass through the trainer's loss with a private copy of the logits per
+    trajectory: the loss is -(1/m) sum_i (...), so d loss / d logits_i = -g_i / m.
+    """
+    if estimator not in WEIGHTINGS:
+        raise ValueError(f"estimator: expected one of {sorted(WEIGHTINGS)}, got {estimator!r}")
+    base = torch.tensor(mdp.check_logits(logits))
+    m = trajectories.states.shape[0]
+    copies = base.expand(m, *base.shape).clone().requires_grad_(True)  # [m, S, A]
+    states = torch.from_numpy(trajectories.states)
+    actions = torch.from_numpy(trajectories.actions)
+    rows = torch.arange(m).unsqueeze(1)
+    log_probs = torch.log_softmax(copies, dim=2)[rows, states, actions]  # [m, T]
+    rewards = torch.from_numpy(trajectories.rewards)
+    mask = torch.ones_like(rewards)
+    weights = WEIGHTINGS[estimator](rewards, mask, mdp.discount)
+    loss = score_function_loss(log_probs, weights, mask)
+    (grad,) = torch.autograd.grad(loss, copies)
+    return (-grad * m).numpy()
+
+
+def estimate_gradient(
+    mdp: FiniteMDP,
+    logits: Any,
+    num_trajectories: int,
+    estimator: str = "reinforce",
+    seed: int = 0,
+) -> np.ndarray:
+    """The sampled estimate g_hat [S, A] from ``num_trajectories`` trajectories.
+
+    ``estimator="reinforce"`` is THEOREM.md's g_hat (whole-trajectory return);
+    ``"reward_to_go"`` weights grad log pi(a_t|s_t) by sum_{t' >= t} gamma^t' r_t'.
+    """
+    trajectories = sample_trajectories(mdp, logits, num_trajectories, seed)
+    return per_trajectory_gradients(mdp, logits, trajectories, estimator).mean(axis=0)

@@ -1,0 +1,228 @@
+"""The lab study behind ``pgrad lab``: each estimator measured against the exact gradient.
+
+For every estimator and batch size m, K independent batches (seeds) of m trajectories each give K
+estimates g_hat_k. Reported per (estimator, m):
+
+- ``bias``: an estimate of ||E g_hat - grad J||: the squared distance of the mean of the K
+  estimates from grad J, less that mean's own variance (so it is not inflated by noise), with a
+  95% bootstrap interval over the K batches. An unbiased estimator's interval reaches down to 0.
+- ``max_abs_z``: the largest |mean - grad J| / standard error over the components; an unbiased
+  estimator keeps it within a few units.
+- ``variance``: trace of the covariance of one trajectory's term g_i (so Var g_hat = variance / m).
+- ``rmse``: sqrt(mean_k ||g_hat_k - grad J||^2), the typical error of one estimate from m
+  trajectories; theory: sqrt(variance / m) for an unbiased estimator.
+- ``cosine``: mean_k cos(g_hat_k, grad J).
+
+The error-vs-m slope on log-log axes is fitted per estimator (theory: -1/2). A learning-curve
+experiment runs gradient ascent on the logits from the uniform policy, with the exact gradient and
+with each estimator at the same step size, and records the exact J(theta) after every step
+(estimators: the mean over a few runs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from pgrad.envs.finite import FiniteMDP
+from pgrad.lab.exact import (
+    ENUMERATION_LIMIT,
+    count_trajectories,
+    expected_return,
+    policy_gradient,
+)
+from pgrad.lab.sampling import per_trajectory_gradients, sample_trajectories
+
+SEED_STRIDE = 1_000_003
+"""Seeds of the batches for different m are spread apart by this much. Estimators share their
+batches (common random numbers), so differences between them are not sampling luck."""
+
+ASCENT_RUNS = 5
+"""Independent runs averaged in each estimator's learning curve."""
+
+BOOTSTRAP = 1000
+"""Bootstrap resamples of the K batches for the bias interval."""
+
+
+@dataclass(frozen=True)
+class EstimatorStats:
+    """Measured quality of one estimator at one batch size (see the module docstring)."""
+
+    estimator: str
+    m: int
+    seeds: int
+    bias: float
+    bias_low: float
+    bias_high: float
+    max_abs_z: float
+    variance: float
+    rmse: float
+    rmse_theory: float
+    cosine: float
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """Everything ``pgrad lab`` reports."""
+
+    mdp_name: str
+    states: int
+    actions: int
+    horizon: int
+    discount: float
+    expected_return: float
+    gradient_norm: float
+    enumeration_error: float | None
+    trajectories: int
+    stats: list[EstimatorStats]
+    slopes: dict[str, float]
+    curves: dict[str, list[float]]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def measure(
+    mdp: FiniteMDP, logits: np.ndarray, estimator: str, m: int, seeds: int, seed: int
+) -> EstimatorStats:
+    """Draw ``seeds`` batches of m trajectories; compare their estimates with the exact gradient."""
+    exact = policy_gradient(mdp, logits)
+    estimates = np.empty((seeds, *exact.shape))
+    total = np.zeros(exact.shape)
+    total_sq = np.zeros(exact.shape)
+    for k in range(seeds):
+        trajectories = sample_trajectories(mdp, logits, m, seed + k)
+        g = per_trajectory_gradients(mdp, logits, trajectories, estimator)
+        estimates[k] = g.mean(axis=0)
+        total += g.sum(axis=0)
+        total_sq += (g**2).sum(axis=0)
+    n = seeds * m
+    mean = total / n
+    component_var = np.maximum(total_sq / n - mean**2, 0.0) * n / max(n - 1, 1)
+    standard_error = np.sqrt(component_var / n)
+    deviation = mean - exact
+    z = np.where(
+        standard_error > 0, np.abs(deviation) / np.where(standard_error > 0, standard_error, 1), 0.0
+    )
+    rng = np.random.default_rng(seed)
+    resamples = [np.arange(seeds)] + [rng.integers(0, seeds, seeds) for _ in range(BOOTSTRAP)]
+    bias_sq = [_debiased_bias_sq(estimates[idx], exact) for idx in resamples]
+    errors = np.linalg.norm((estimates - exact).reshape(seeds, -1), axis=1)
+    flat, exact_flat = estimates.reshape(seeds, -1), exact.reshape(-1)
+    norms = np.linalg.norm(flat, axis=1) * np.linalg.norm(exact_flat)
+    cosine = np.where(norms > 0, flat @ exact_flat / np.where(norms > 0, norms, 1), 0.0)
+    variance = float(component_var.sum())
+    return EstimatorStats(
+        estimator=estimator,
+        m=m,
+        seeds=seeds,
+        bias=float(np.sqrt(max(bias_sq[0], 0.0))),
+        bias_low=float(np.sqrt(max(np.percentile(bias_sq[1:], 2.5), 0.0))),
+        bias_high=float(np.sqrt(max(np.percentile(bias_sq[1:], 97.5), 0.0))),
+        max_abs_z=float(z.max()),
+        variance=variance,
+        rmse=float(np.sqrt((errors**2).mean())),
+        rmse_theory=float(np.sqrt(variance / m)),
+        cosine=float(cosine.mean()),
+    )
+
+
+def _debiased_bias_sq(estimates: np.ndarray, exact: np.ndarray) -> float:
+    """Unbiased estimate of ||E g_hat - grad J||^2 from K batch estimates [K, S, A].
+
+    ||mean - grad J||^2 overestimates the squared bias by the mean's own variance, tr Cov / K; that
+    variance is estimated from the spread of the K estimates and subtracted.
+    """
+    k = estimates.shape[0]
+    flat = estimates.reshape(k, -1)
+    deviation = flat.mean(axis=0) - exact.reshape(-1)
+    noise = flat.var(axis=0, ddof=1).sum() / k
+    return float(deviation @ deviation - noise)
+
+
+def fit_slope(ms: list[int], errors: list[float]) -> float:
+    """Least-squares slope of log(error) against log(m); nan without two positive errors."""
+    if len(ms) < 2 or min(errors) <= 0:
+        return float("nan")
+    return float(np.polyfit(np.log(ms), np.log(errors), 1)[0])
+
+
+def ascent_curves(
+    mdp: FiniteMDP,
+    estimators: list[str],
+    steps: int,
+    step_size: float,
+    m: int,
+    seed: int,
+) -> dict[str, list[float]]:
+    """Exact J(theta) along gradient ascent from uniform logits, exact gradient and estimators.
+
+    Each estimator's curve is the mean over :data:`ASCENT_RUNS` independent runs.
+    """
+    shape = (mdp.num_states, mdp.num_actions)
+    curves: dict[str, list[float]] = {}
+    for name in ["exact", *estimators]:
+        runs = 1 if name == "exact" else ASCENT_RUNS
+        total = np.zeros(steps + 1)
+        for run in range(runs):
+            logits = np.zeros(shape)
+            total[0] += expected_return(mdp, logits)
+            for step in range(steps):
+                if name == "exact":
+                    grad = policy_gradient(mdp, logits)
+                else:
+                    draws = sample_trajectories(mdp, logits, m, seed + SEED_STRIDE * run + step)
+                    grad = per_trajectory_gradients(mdp, logits, draws, name).mean(axis=0)
+                logits = logits + step_size * grad
+                total[step + 1] += expected_return(mdp, logits)
+        curves[name] = (total / runs).tolist()
+    return curves
+
+
+def run_study(
+    mdp: FiniteMDP,
+    mdp_name: str,
+    logits: np.ndarray,
+    estimators: list[str],
+    ms: list[int],
+    seeds: int,
+    seed: int,
+    ascent_steps: int,
+    ascent_step_size: float,
+    ascent_m: int,
+) -> StudyResult:
+    """Measure every (estimator, m) and run the ascent experiment."""
+    exact = policy_gradient(mdp, logits)
+    trajectories = count_trajectories(mdp)
+    enumeration_error = None
+    if trajectories <= ENUMERATION_LIMIT:
+        enumeration_error = float(np.abs(policy_gradient(mdp, logits, "enumerate") - exact).max())
+    stats = []
+    for i, estimator in enumerate(estimators):
+        for j, m in enumerate(ms):
+            base = seed + SEED_STRIDE * j  # every estimator sees the same trajectories
+            stats.append(measure(mdp, logits, estimator, m, seeds, base))
+    slopes = {
+        e: fit_slope(
+            [s.m for s in stats if s.estimator == e], [s.rmse for s in stats if s.estimator == e]
+        )
+        for e in estimators
+    }
+    curves = ascent_curves(mdp, estimators, ascent_steps, ascent_step_size, ascent_m, seed)
+    return StudyResult(
+        mdp_name=mdp_name,
+        states=mdp.num_states,
+        actions=mdp.num_actions,
+        horizon=mdp.horizon,
+        discount=mdp.discount,
+        expected_return=expected_return(mdp, logits),
+        gradient_norm=float(np.linalg.norm(exact)),
+        enumeration_error=enumeration_error,
+        trajectories=trajectories,
+        stats=stats,
+        slopes=slopes,
+        curves=curves,
+    )
