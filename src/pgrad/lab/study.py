@@ -201,7 +201,7 @@ def run_study(
     if trajectories <= ENUMERATION_LIMIT:
         enumeration_error = float(np.abs(policy_gradient(mdp, logits, "enumerate") - exact).max())
     stats = []
-    for i, estimator in enumerate(estimators):
+    for estimator in estimators:
         for j, m in enumerate(ms):
             base = seed + SEED_STRIDE * j  # every estimator sees the same trajectories
             stats.append(measure(mdp, logits, estimator, m, seeds, base))
