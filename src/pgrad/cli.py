@@ -82,14 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _parse(cls: type[T], argv: list[str], prog: str) -> T:
+def _parse(cls: type[T], argv: list[str], prog: str, default: T | None = None) -> T:
     """Parse ``argv`` into ``cls`` with tyro; its parse errors become one-line PgradErrors."""
     captured = io.StringIO()
     # "--m 10,100" means "--m 10 100": split comma lists in values (not in flags).
     argv = [part for arg in argv for part in (arg.split(",") if _is_list(arg) else [arg])]
     try:
         with contextlib.redirect_stderr(captured):
-            return tyro.cli(cls, args=argv, prog=prog)
+            return tyro.cli(cls, args=argv, prog=prog, default=default)
     except SystemExit as exc:
         if exc.code in (0, None):
             raise
@@ -113,8 +113,19 @@ def _one_line(box: str) -> str:
     return " ".join(body) or "could not parse the arguments"
 
 
+def _algo_in(argv: list[str]) -> str:
+    """The value of ``--algo`` in ``argv`` (default reinforce), so --help shows its defaults."""
+    for i, arg in enumerate(argv):
+        if arg == "--algo" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--algo="):
+            return arg.split("=", 1)[1]
+    return "reinforce"
+
+
 def _train(argv: list[str]) -> int:
-    cfg = _parse(Config, argv, "pgrad train")
+    defaults = Config(algo=_algo_in(argv))  # type: ignore[arg-type]
+    cfg = _parse(Config, argv, "pgrad train", default=defaults)
     from pgrad.trainer.loop import train  # torch and gymnasium load only when needed
 
     console = Console(stderr=True)

@@ -16,41 +16,175 @@ from typing import Any, Literal
 from pgrad.errors import PgradError
 
 Activation = Literal["tanh", "relu"]
+Algo = Literal["reinforce", "vpg", "a2c", "ppo"]
+Psi = Literal["return", "reward_to_go", "gae"]
+Baseline = Literal["none", "mean", "value"]
+
+EPISODIC_ALGOS = ("reinforce", "vpg")
+"""Algorithms that update on m complete episodes; the others use fixed-length rollouts."""
+
+COMMON_DEFAULTS: dict[str, Any] = dict(
+    episodes_per_update=8,
+    num_steps=128,
+    gae_lambda=0.95,
+    value_epochs=0,
+    entropy_coef=0.0,
+    update_epochs=1,
+    num_minibatches=1,
+    clip_coef=0.2,
+    max_grad_norm=0.0,
+)
+"""Values for fields that an algorithm's defaults leave unset."""
+
+ALGO_DEFAULTS: dict[str, dict[str, Any]] = {
+    # The theorem's estimator, tuned on CartPole-v1 (benchmarks/sweep_reinforce.py).
+    "reinforce": dict(
+        num_envs=8,
+        episodes_per_update=8,
+        gamma=1.0,
+        psi="return",
+        baseline="none",
+        normalize_advantages=False,
+        hidden_sizes=(32,),
+        lr=0.01,
+        value_lr=0.01,
+        value_epochs=0,
+    ),
+    # Spinning Up's VPG: GAE(0.99, 0.97) with a learned value function fitted after each step.
+    "vpg": dict(
+        num_envs=8,
+        episodes_per_update=8,
+        gamma=0.99,
+        gae_lambda=0.97,
+        psi="gae",
+        baseline="value",
+        normalize_advantages=True,
+        hidden_sizes=(64, 64),
+        lr=0.003,
+        value_lr=0.003,
+        value_epochs=20,
+    ),
+    # Synchronous n-step advantage actor-critic (Mnih et al., 2016), n = 5.
+    "a2c": dict(
+        num_envs=8,
+        num_steps=5,
+        gamma=0.99,
+        gae_lambda=1.0,
+        psi="gae",
+        baseline="value",
+        normalize_advantages=False,
+        hidden_sizes=(64, 64),
+        lr=7e-4,
+        value_lr=7e-4,
+        max_grad_norm=0.5,
+        value_coef=0.5,
+    ),
+    # PPO with the clipped surrogate (Schulman et al., 2017), settings of the original Atari/MuJoCo
+    # line of implementations scaled to classic control.
+    "ppo": dict(
+        num_envs=8,
+        num_steps=128,
+        gamma=0.99,
+        gae_lambda=0.95,
+        psi="gae",
+        baseline="value",
+        normalize_advantages=True,
+        hidden_sizes=(64, 64),
+        lr=2.5e-4,
+        value_lr=2.5e-4,
+        lr_schedule="linear",
+        max_grad_norm=0.5,
+        entropy_coef=0.01,
+        value_coef=0.5,
+        update_epochs=4,
+        num_minibatches=4,
+        clip_coef=0.2,
+    ),
+}
+"""Per-algorithm values of the fields left unset (None) in :class:`Config`."""
 
 
 @dataclass(frozen=True)
 class Config:
-    """Train REINFORCE (Williams, 1992) on a Gymnasium environment.
+    """Train a policy-gradient agent on a Gymnasium environment.
 
-    Each update samples m complete episodes with the current policy and takes one gradient step on
-    loss = -(1/m) sum_i sum_t log pi(a_t|s_t) R(tau_i), whose gradient is minus the estimate g_hat
-    of grad J, the policy-gradient theorem's estimator. Training stops when the policy is solved
-    or the step budget is spent.
+    Every algorithm feeds weights Psi_t to the same score-function loss
+    -E[log pi(a_t|s_t) Psi_t] (PPO: its clipped-ratio surrogate). reinforce: Psi_t = R(tau), the
+    policy-gradient theorem's g_hat (Williams, 1992); vpg: GAE with a learned baseline, one policy
+    step per batch of complete episodes; a2c: n-step returns on fixed-length rollouts; ppo:
+    clipped surrogate, several epochs of minibatches. Fields left at None take the algorithm's
+    default (`pgrad train --algo NAME --help` shows them). Training stops when the policy is
+    solved or the step budget is spent.
     """
+
+    algo: Algo = "reinforce"
+    """Algorithm: reinforce, vpg, a2c or ppo."""
 
     # --- environment -------------------------------------------------------------------------
     env: str = "CartPole-v1"
     """Gymnasium id; needs a Box observation space and a Discrete or Box action space."""
-    num_envs: int = 8
+    num_envs: int | None = None
     """Environment copies stepped together (one batched policy forward per step)."""
     max_episode_steps: int | None = None
     """Override the environment's time limit (None keeps the registered one)."""
 
-    # --- estimator ----------------------------------------------------------------------------
-    episodes_per_update: int = 8
-    """m: complete episodes per gradient estimate (the 1/m in the loss)."""
-    gamma: float = 1.0
-    """Discount in R(tau) = sum_t gamma^t r_t; 1.0 is the undiscounted return of the theorem."""
+    # --- sampling -----------------------------------------------------------------------------
+    episodes_per_update: int | None = None
+    """m: complete episodes per update (reinforce, vpg; the 1/m in the loss)."""
+    num_steps: int | None = None
+    """Steps per copy in each fixed-length rollout (a2c, ppo)."""
 
-    # --- policy and optimiser -----------------------------------------------------------------
-    hidden_sizes: tuple[int, ...] = (32,)
-    """Widths of the policy network's hidden layers (empty for a linear policy)."""
+    # --- estimator: the weights Psi_t -----------------------------------------------------------
+    gamma: float | None = None
+    """Discount; reinforce's default 1.0 is the undiscounted return of the theorem."""
+    psi: Psi | None = None
+    """Psi_t: return (R(tau), the theorem's), reward_to_go (sum_{t'>=t} gamma^t' r_t') or gae."""
+    baseline: Baseline | None = None
+    """Subtracted from Psi_t: none, mean (batch mean) or value (learned V(s_t)); gae needs value."""
+    gae_lambda: float | None = None
+    """lambda of GAE (1.0: bootstrapped n-step returns, 0.0: one-step TD residuals)."""
+    normalize_advantages: bool | None = None
+    """Standardise Psi_t over the batch."""
+    normalize_rewards: bool = False
+    """Divide rewards by a running standard deviation of the discounted return."""
+    normalize_observations: bool = False
+    """Standardise observations with running statistics (saved in checkpoints, frozen at eval)."""
+
+    # --- policy, value function and optimiser ---------------------------------------------------
+    hidden_sizes: tuple[int, ...] | None = None
+    """Widths of the hidden layers (empty for a linear policy); the value network has the same."""
     activation: Activation = "tanh"
     """Non-linearity between hidden layers."""
     init_log_std: float = 0.0
     """Initial log standard deviation of the Gaussian policy (Box action spaces only)."""
-    lr: float = 0.01
-    """Adam learning rate."""
+    value_network: Literal["separate", "shared"] = "separate"
+    """A separate value MLP, or a value head on the policy's hidden layers."""
+    lr: float | None = None
+    """Adam learning rate of the policy."""
+    value_lr: float | None = None
+    """Adam learning rate of a separate value network."""
+    lr_schedule: Literal["constant", "linear"] = "constant"
+    """constant, or linear decay to 0 over the step budget."""
+    value_coef: float = 0.5
+    """Weight of the value loss in the joint loss (a2c, ppo; matters for a shared network)."""
+    value_epochs: int | None = None
+    """Full-batch value-regression steps after each policy step (reinforce, vpg)."""
+    entropy_coef: float | None = None
+    """Weight of the entropy bonus."""
+    max_grad_norm: float | None = None
+    """Clip the gradient's global norm to this (0: no clipping)."""
+
+    # --- ppo ----------------------------------------------------------------------------------
+    update_epochs: int | None = None
+    """Passes over each rollout."""
+    num_minibatches: int | None = None
+    """Minibatches per pass; must divide num_envs * num_steps."""
+    clip_coef: float | None = None
+    """epsilon of the clipped ratio."""
+    value_clip: float = 0.0
+    """Clip V to within this of its rollout value in the value loss (0: no clipping)."""
+    target_kl: float = 0.0
+    """Stop an update's epochs early once the approximate KL exceeds this (0: never)."""
 
     # --- budget and evaluation ----------------------------------------------------------------
     total_env_steps: int = 500_000
@@ -67,7 +201,7 @@ class Config:
     seed: int = 1
     """Seed for the policy's initial weights, action sampling and environment resets."""
     run_dir: Path | None = None
-    """Where outputs go (default runs/<env>__reinforce__<seed>__<timestamp>); must not exist yet."""
+    """Where outputs go (default runs/<env>__<algo>__<seed>__<timestamp>); must not exist yet."""
     tensorboard: bool = True
     """Write TensorBoard event files into the run directory."""
     progress: bool = True
@@ -75,7 +209,20 @@ class Config:
     torch_threads: int = 1
     """Threads for PyTorch; one is fastest for small networks."""
 
+    @property
+    def episodic(self) -> bool:
+        """Whether updates use complete episodes (reinforce, vpg) or fixed-length rollouts."""
+        return self.algo in EPISODIC_ALGOS
+
     def __post_init__(self) -> None:
+        require(
+            self.algo in ALGO_DEFAULTS,
+            f"algo must be one of {', '.join(ALGO_DEFAULTS)} (got {self.algo!r})",
+        )
+        fallback = {**COMMON_DEFAULTS, **ALGO_DEFAULTS[self.algo]}
+        for f in dataclasses.fields(self):
+            if getattr(self, f.name) is None and f.name in fallback:
+                object.__setattr__(self, f.name, fallback[f.name])
         require(
             bool(self.env.strip()), "env must name a Gymnasium environment, e.g. --env CartPole-v1"
         )
@@ -111,6 +258,39 @@ class Config:
             require(
                 math.isfinite(self.target_return),
                 f"target_return must be finite (got {self.target_return}); or leave it unset",
+            )
+        require_positive_int(self, "num_steps", "e.g. --num-steps 128")
+        require_positive_int(self, "update_epochs", "e.g. --update-epochs 4")
+        require_positive_int(self, "num_minibatches", "e.g. --num-minibatches 4")
+        require(
+            isinstance(self.value_epochs, int) and self.value_epochs >= 0,
+            f"value_epochs must be an integer >= 0 (got {self.value_epochs})",
+        )
+        for name in ("value_lr", "clip_coef"):
+            value = getattr(self, name)
+            require(math.isfinite(value) and value > 0, f"{name} must be positive (got {value})")
+        for name in ("entropy_coef", "max_grad_norm", "value_coef", "value_clip", "target_kl"):
+            value = getattr(self, name)
+            require(math.isfinite(value) and value >= 0, f"{name} must be >= 0 (got {value})")
+        require(
+            0.0 <= self.gae_lambda <= 1.0,
+            f"gae_lambda must be in [0, 1] (got {self.gae_lambda}); try --gae-lambda 0.95",
+        )
+        require(
+            self.psi != "gae" or self.baseline == "value",
+            "psi gae needs a learned value function: add --baseline value",
+        )
+        if not self.episodic:
+            require(
+                self.psi == "gae" and self.baseline == "value",
+                f"{self.algo} uses psi gae with baseline value (n-step returns are gae with "
+                "--gae-lambda 1)",
+            )
+            batch = self.num_envs * self.num_steps
+            require(
+                batch % self.num_minibatches == 0,
+                f"num_minibatches ({self.num_minibatches}) must divide num_envs * num_steps "
+                f"({batch})",
             )
 
     def to_json(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+import pgrad
 from pgrad.algos import reinforce
 from pgrad.envs.make import make_vector_env
 from pgrad.exact import (
@@ -107,7 +108,8 @@ def test_the_trainers_own_gradient_matches_the_exact_one() -> None:
     batch = EpisodeSampler(envs, seed=5).collect(policy, m, torch.Generator().manual_seed(5))
     envs.close()
     assert (batch.lengths == mdp.horizon).all() and batch.terminated[:, -1].all()
-    loss, _ = reinforce.loss(policy, batch, gamma=mdp.discount)
+    cfg = pgrad.Config(algo="reinforce", gamma=mdp.discount)  # Psi_t = R(tau): the seed's g_hat
+    loss, _ = reinforce.loss(policy, batch, cfg)
     loss.backward()
     trainer_gradient = -policy.net[0].weight.grad.T.double().numpy()
     # Standard errors for a mean of m trajectory terms, from the lab's independent samples.

@@ -58,13 +58,37 @@ def trajectory_return_weights(rewards: Tensor, mask: Tensor, gamma: float) -> Te
     return discounted_returns(rewards, mask, gamma).unsqueeze(1) * mask
 
 
+def returns_to_go(rewards: Tensor, mask: Tensor, gamma: float) -> Tensor:
+    """G_t = sum_{t' >= t} gamma^(t' - t) r_t': the discounted return from step t on.
+
+    The usual target of a value function V(s_t) (it does not bootstrap: use :func:`gae` with
+    ``gae_lambda = 1`` for episodes cut by a time limit).
+
+    Args:
+        rewards: float [m, T], zero-padded.
+        mask: float [m, T], 1.0 on real steps.
+        gamma: discount in (0, 1].
+
+    Returns:
+        float [m, T]: G_t on real steps, 0.0 on padding.
+    """
+    check_episode_batch(rewards=rewards, mask=mask)
+    out = torch.zeros_like(rewards)
+    running = torch.zeros_like(rewards[:, 0])
+    masked = rewards * mask
+    for t in range(rewards.shape[1] - 1, -1, -1):
+        running = masked[:, t] + gamma * running
+        out[:, t] = running
+    return out * mask
+
+
 def reward_to_go(rewards: Tensor, mask: Tensor, gamma: float) -> Tensor:
-    """Psi_t = sum_{t' >= t} gamma^t' r_t': the rewards from step t on, discounted from time 0.
+    """Psi_t = sum_{t' >= t} gamma^t' r_t' = gamma^t G_t: rewards from step t on, discounted from 0.
 
     Dropping the rewards before t keeps the estimator unbiased (an action cannot change rewards
     already received) and removes their noise. Discounting from time 0, not from t, makes it an
     unbiased estimate of the gradient of the discounted objective J = E[sum_t gamma^t r_t]; with
-    gamma = 1 the two conventions agree.
+    gamma = 1 it equals :func:`returns_to_go`.
 
     Args:
         rewards: float [m, T], zero-padded.
@@ -76,5 +100,4 @@ def reward_to_go(rewards: Tensor, mask: Tensor, gamma: float) -> Tensor:
     """
     _, horizon = check_episode_batch(rewards=rewards, mask=mask)
     discounts = gamma ** torch.arange(horizon, dtype=rewards.dtype, device=rewards.device)
-    discounted = rewards * mask * discounts
-    return discounted.flip(1).cumsum(1).flip(1) * mask
+    return returns_to_go(rewards, mask, gamma) * discounts

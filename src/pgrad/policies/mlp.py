@@ -1,13 +1,21 @@
-"""Stochastic MLP policies: categorical for Discrete actions, diagonal Gaussian for Box actions.
+"""Stochastic MLP policies, optionally with a state-value function and observation normalisation.
 
-A policy maps observations [B, obs_dim] to an action distribution. Two entry points:
+A policy maps observations [B, obs_dim] to an action distribution: categorical for Discrete
+actions, diagonal Gaussian for Box actions (a learned, state-independent log standard deviation).
+Entry points:
 
 - :meth:`MLPPolicy.sample` draws actions for the rollout (no autograd, a dedicated generator);
-- :meth:`MLPPolicy.log_prob` evaluates log pi(a|s) with autograd for the estimator's loss.
+- :meth:`MLPPolicy.act` also returns log pi(a|s) and V(s) of the draw (for A2C and PPO);
+- :meth:`MLPPolicy.evaluate_actions` gives log pi(a|s) and the entropy with autograd (for losses);
+- :meth:`MLPPolicy.value` gives V(s) (``value="separate"``: its own MLP; ``"shared"``: a head on
+  the policy's hidden layers).
 
-The Gaussian policy's log standard deviation is a learned parameter independent of the state.
-Its sampled action is what the log-probability refers to; it is clipped to the action bounds only
-when sent to the environment (see :func:`MLPPolicy.env_action`).
+The Gaussian's sample is what the log-probability refers to; it is clipped to the action bounds
+only when sent to the environment (:meth:`MLPPolicy.env_action`).
+
+Observation normalisation keeps a running mean and variance in buffers (saved with the weights);
+they change only through :meth:`MLPPolicy.update_observation_stats`, which the trainer calls after
+each update, so they are fixed within a rollout and frozen at evaluation.
 """
 
 from __future__ import annotations
@@ -23,16 +31,29 @@ from pgrad.envs.make import EnvInfo
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU}
 _HALF_LOG_TWO_PI = 0.5 * math.log(2.0 * math.pi)
+OBS_CLIP = 10.0
+"""Normalised observations are clipped to [-OBS_CLIP, OBS_CLIP]."""
 
 
 @dataclass(frozen=True)
 class PolicySpec:
-    """Everything needed to rebuild a policy's architecture (weights live in safetensors)."""
+    """Everything needed to rebuild a policy's architecture (weights live in safetensors).
+
+    Attributes:
+        env: the spaces.
+        hidden_sizes: widths of the hidden layers (empty: a linear policy).
+        activation: ``"tanh"`` or ``"relu"``.
+        init_log_std: initial log standard deviation (Box actions).
+        value: ``"none"``, ``"separate"`` (its own MLP of the same widths) or ``"shared"``.
+        normalize_observations: keep running statistics and standardise observations.
+    """
 
     env: EnvInfo
     hidden_sizes: tuple[int, ...]
     activation: str
     init_log_std: float = 0.0
+    value: str = "none"
+    normalize_observations: bool = False
 
     def to_json(self) -> dict[str, object]:
         """JSON-ready form, stored beside the weights."""
@@ -50,44 +71,110 @@ class PolicySpec:
             hidden_sizes=tuple(data["hidden_sizes"]),  # type: ignore[arg-type]
             activation=str(data["activation"]),
             init_log_std=float(data.get("init_log_std", 0.0)),  # type: ignore[arg-type]
+            value=str(data.get("value", "none")),
+            normalize_observations=bool(data.get("normalize_observations", False)),
         )
 
 
+def _mlp(inputs: int, hidden: tuple[int, ...], activation: str) -> tuple[nn.Sequential, int]:
+    layers: list[nn.Module] = []
+    width = inputs
+    for size in hidden:
+        layers += [_orthogonal(nn.Linear(width, size), math.sqrt(2.0)), _ACTIVATIONS[activation]()]
+        width = size
+    return nn.Sequential(*layers), width
+
+
 class MLPPolicy(nn.Module):
-    """pi_theta(a|s): an MLP from observations to logits (Discrete) or Gaussian means (Box)."""
+    """pi_theta(a|s) and, optionally, V(s), as MLPs over (optionally normalised) observations."""
 
     def __init__(self, spec: PolicySpec) -> None:
         super().__init__()
+        if spec.value not in ("none", "separate", "shared"):
+            raise ValueError(f"value must be none, separate or shared, got {spec.value!r}")
         self.spec = spec
         info = spec.env
-        layers: list[nn.Module] = []
-        width = info.obs_dim
-        for hidden in spec.hidden_sizes:
-            layers += [_orthogonal(nn.Linear(width, hidden), math.sqrt(2.0))]
-            layers += [_ACTIVATIONS[spec.activation]()]
-            width = hidden
-        layers.append(_orthogonal(nn.Linear(width, info.act_dim), 0.01))
-        self.net = nn.Sequential(*layers)
+        trunk, width = _mlp(info.obs_dim, spec.hidden_sizes, spec.activation)
+        self.net = nn.Sequential(*trunk, _orthogonal(nn.Linear(width, info.act_dim), 0.01))
         self.discrete = info.discrete
+        self.value_net: nn.Module | None = None
+        if spec.value == "separate":
+            value_trunk, value_width = _mlp(info.obs_dim, spec.hidden_sizes, spec.activation)
+            self.value_net = nn.Sequential(
+                *value_trunk, _orthogonal(nn.Linear(value_width, 1), 1.0)
+            )
+        elif spec.value == "shared":
+            self.value_head = _orthogonal(nn.Linear(width, 1), 1.0)
         if not self.discrete:
             self.log_std = nn.Parameter(torch.full((info.act_dim,), float(spec.init_log_std)))
             low = torch.tensor(info.action_low, dtype=torch.float32)
             high = torch.tensor(info.action_high, dtype=torch.float32)
             self.register_buffer("action_low", low, persistent=False)
             self.register_buffer("action_high", high, persistent=False)
+        if spec.normalize_observations:
+            self.register_buffer("obs_mean", torch.zeros(info.obs_dim, dtype=torch.float64))
+            self.register_buffer("obs_var", torch.ones(info.obs_dim, dtype=torch.float64))
+            self.register_buffer("obs_count", torch.zeros((), dtype=torch.float64))
+
+    # --- inputs --------------------------------------------------------------------------------
+    def normalize(self, obs: Tensor) -> Tensor:
+        """Flattened, standardised observations [B, obs_dim] (identity without normalisation)."""
+        obs = obs.reshape(obs.shape[0], -1)
+        if not self.spec.normalize_observations:
+            return obs
+        scale = torch.rsqrt(self.obs_var + 1e-8).to(obs.dtype)
+        return ((obs - self.obs_mean.to(obs.dtype)) * scale).clamp(-OBS_CLIP, OBS_CLIP)
+
+    @torch.no_grad()
+    def update_observation_stats(self, obs: Tensor) -> None:
+        """Fold a batch of raw observations [B, obs_dim] into the running mean and variance."""
+        if not self.spec.normalize_observations or obs.shape[0] == 0:
+            return
+        x = obs.reshape(obs.shape[0], -1).double()
+        n, mean, var = float(x.shape[0]), x.mean(0), x.var(0, unbiased=False)
+        total = self.obs_count + n
+        delta = mean - self.obs_mean
+        self.obs_mean += delta * n / total
+        self.obs_var.copy_(
+            (self.obs_var * self.obs_count + var * n + delta**2 * self.obs_count * n / total)
+            / total
+        )
+        self.obs_count.copy_(total)
+
+    # --- policy --------------------------------------------------------------------------------
+    def _policy_out(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(features of the last hidden layer, logits or means) for normalised x."""
+        features = self.net[:-1](x)
+        return features, self.net[-1](features)
 
     def forward(self, obs: Tensor) -> Tensor:
         """Logits [B, A] (Discrete) or Gaussian means [B, act_dim] (Box) for obs [B, obs_dim]."""
-        return self.net(obs.reshape(obs.shape[0], -1))
+        return self._policy_out(self.normalize(obs))[1]
 
     def sample(self, obs: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Draw a ~ pi(.|s) for obs [B, obs_dim]: int64 [B] or float [B, act_dim]. No autograd."""
         with torch.inference_mode():
-            out = self(obs)
-            if self.discrete:
-                return torch.multinomial(out.softmax(-1), 1, generator=generator).squeeze(1)
-            noise = torch.randn(out.shape, generator=generator, dtype=out.dtype)
-            return out + noise * self.log_std.exp()
+            return self._draw(self(obs), generator)
+
+    def _draw(self, out: Tensor, generator: torch.Generator | None) -> Tensor:
+        if self.discrete:
+            return torch.multinomial(out.softmax(-1), 1, generator=generator).squeeze(1)
+        noise = torch.randn(out.shape, generator=generator, dtype=out.dtype)
+        return out + noise * self.log_std.exp()
+
+    def act(
+        self, obs: Tensor, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """(actions, log pi(a|s), V(s)) for obs [B, obs_dim], each [B...]; no autograd.
+
+        V(s) is zeros for a policy without a value function.
+        """
+        with torch.inference_mode():
+            x = self.normalize(obs)
+            features, out = self._policy_out(x)
+            actions = self._draw(out, generator)
+            log_prob = self._log_prob_entropy(out, actions)[0]
+            return actions, log_prob, self._value(x, features)
 
     def mode(self, obs: Tensor) -> Tensor:
         """The most likely action (argmax or Gaussian mean) for obs [B, obs_dim]. No autograd."""
@@ -95,14 +182,7 @@ class MLPPolicy(nn.Module):
             out = self(obs)
             return out.argmax(-1) if self.discrete else out
 
-    def evaluate_actions(self, obs: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
-        """log pi(a|s) and the entropy of pi(.|s), each [B], with autograd (one forward).
-
-        Args:
-            obs: float [B, obs_dim].
-            actions: int64 [B] (Discrete) or float [B, act_dim] (Box, unclipped).
-        """
-        out = self(obs)
+    def _log_prob_entropy(self, out: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
         if self.discrete:
             logp_all = torch.log_softmax(out, -1)
             log_prob = logp_all.gather(1, actions.long().unsqueeze(1)).squeeze(1)
@@ -112,9 +192,48 @@ class MLPPolicy(nn.Module):
         entropy = (0.5 + _HALF_LOG_TWO_PI + self.log_std).sum().expand(out.shape[0])
         return log_prob, entropy
 
+    def evaluate_actions(self, obs: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
+        """log pi(a|s) and the entropy of pi(.|s), each [B], with autograd (one forward).
+
+        Args:
+            obs: float [B, obs_dim].
+            actions: int64 [B] (Discrete) or float [B, act_dim] (Box, unclipped).
+        """
+        return self._log_prob_entropy(self(obs), actions)
+
+    def evaluate(self, obs: Tensor, actions: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """(log pi(a|s), entropy, V(s)), each [B], with autograd and one pass over the trunk."""
+        x = self.normalize(obs)
+        features, out = self._policy_out(x)
+        log_prob, entropy = self._log_prob_entropy(out, actions)
+        return log_prob, entropy, self._value(x, features)
+
     def log_prob(self, obs: Tensor, actions: Tensor) -> Tensor:
         """log pi(a|s) [B], with autograd; see :meth:`evaluate_actions`."""
         return self.evaluate_actions(obs, actions)[0]
+
+    # --- value ---------------------------------------------------------------------------------
+    def _value(self, x: Tensor, features: Tensor | None = None) -> Tensor:
+        if self.value_net is not None:
+            return self.value_net(x).squeeze(-1)
+        if self.spec.value == "shared":
+            if features is None:
+                features = self.net[:-1](x)
+            return self.value_head(features).squeeze(-1)
+        return torch.zeros(x.shape[0], dtype=x.dtype)
+
+    def value(self, obs: Tensor) -> Tensor:
+        """V(s) [B] for obs [B, obs_dim], with autograd (zeros without a value function)."""
+        return self._value(self.normalize(obs))
+
+    def value_parameters(self) -> list[nn.Parameter]:
+        """Parameters only the value function uses (empty when it is shared or absent)."""
+        return [] if self.value_net is None else list(self.value_net.parameters())
+
+    def policy_parameters(self) -> list[nn.Parameter]:
+        """Every other parameter (policy, log std, and a shared value head)."""
+        value_ids = {id(p) for p in self.value_parameters()}
+        return [p for p in self.parameters() if id(p) not in value_ids]
 
     def env_action(self, actions: Tensor) -> np.ndarray:
         """Actions as the environment takes them: Box actions clipped to the bounds."""

@@ -29,6 +29,7 @@ from torch import Tensor
 
 from pgrad.errors import PgradError
 from pgrad.policies.mlp import MLPPolicy
+from pgrad.rollout.stepper import VectorStepper
 
 MAX_STEPS_PER_COLLECTION = 1_000_000
 """Vector steps after which a collection gives up (an environment without a time limit)."""
@@ -55,6 +56,7 @@ class EpisodeBatch:
     truncated: Tensor
     mask: Tensor
     lengths: Tensor
+    final_obs: Tensor
     env_steps: int
 
     @property
@@ -65,6 +67,14 @@ class EpisodeBatch:
     def episode_returns(self) -> Tensor:
         """Undiscounted return of each episode, float [m]."""
         return self.rewards.sum(dim=1)
+
+    def next_obs(self) -> Tensor:
+        """s_{t+1} for every step, float [m, T, obs_dim]: the final observation after the last."""
+        out = torch.zeros_like(self.obs)
+        out[:, :-1] = self.obs[:, 1:]
+        rows = torch.arange(self.num_episodes)
+        out[rows, self.lengths - 1] = self.final_obs
+        return out
 
 
 class EpisodeSampler:
@@ -78,7 +88,7 @@ class EpisodeSampler:
     def __init__(self, envs: VectorEnv, seed: int, capacity: int = 1024) -> None:
         self.envs = envs
         self.num_envs = envs.num_envs
-        self._seed: int | None = seed
+        self.stepper = VectorStepper(envs, seed)
         obs_shape = envs.single_observation_space.shape
         self._obs_dim = int(np.prod(obs_shape))
         act_shape = envs.single_action_space.shape or ()
@@ -122,15 +132,14 @@ class EpisodeSampler:
             The padded :class:`EpisodeBatch`.
         """
         n, m = self.num_envs, num_episodes
-        obs, _ = self.envs.reset(seed=self._seed)
-        self._seed = None  # later resets continue the environments' own random streams
+        obs = self.stepper.reset()
         episode = np.full(n, -1, np.int64)  # episode number each copy is running, -1 when idle
         first = min(n, m)
         episode[:first] = np.arange(first)
         started, finished = first, 0
         position = np.zeros(n, np.int64)
         lengths = np.zeros(m, np.int64)
-        resetting = np.zeros(n, np.bool_)  # copies whose next step is an autoreset step
+        final_obs = np.zeros((m, self._obs_dim), np.float32)
         env_steps, t = 0, 0
         while finished < m:
             if t == self._capacity:
@@ -140,36 +149,39 @@ class EpisodeSampler:
                         "time limit: set --max-episode-steps"
                     )
                 self._grow()
-            self._obs[t] = obs.reshape(n, -1)  # float32, whatever the environment's dtype
+            self._obs[t] = obs
             actions = policy.sample(torch.from_numpy(self._obs[t]), generator)
             self._actions[t] = actions.numpy()
             self._episode[t] = episode
             self._position[t] = position
-            obs, rewards, terminated, truncated, _ = self.envs.step(policy.env_action(actions))
-            self._rewards[t] = rewards
-            self._terminated[t] = terminated
-            self._truncated[t] = truncated
-            env_steps += n - int(resetting.sum())
+            step = self.stepper.step(policy.env_action(actions))
+            self._rewards[t] = step.rewards
+            self._terminated[t] = step.terminated
+            self._truncated[t] = step.truncated
+            env_steps += int(step.real.sum())
+            obs = step.obs
             t += 1
             position += 1
-            ended = terminated | truncated
-            done = ended & (episode >= 0)
+            done = step.ended & (episode >= 0)
             if done.any():
                 ids = episode[done]
                 lengths[ids] = position[done]
+                final_obs[ids] = obs[done]
                 finished += ids.size
                 episode[done] = -1
-            # A copy that ended last step has just been reset; it may start the next episode.
-            ready = np.flatnonzero(resetting)
+            # A copy that just took its autoreset step may start the next episode.
+            ready = np.flatnonzero(~step.real)
             if ready.size and started < m:
                 take = ready[: m - started]
                 episode[take] = np.arange(started, started + take.size)
                 position[take] = 0
                 started += take.size
-            resetting = ended
-        return self._gather(t, lengths, env_steps)
+        self.stepper.pop_finished()  # the batch reports its own episodes, idle ones excluded
+        return self._gather(t, lengths, final_obs, env_steps)
 
-    def _gather(self, steps: int, lengths: np.ndarray, env_steps: int) -> EpisodeBatch:
+    def _gather(
+        self, steps: int, lengths: np.ndarray, final_obs: np.ndarray, env_steps: int
+    ) -> EpisodeBatch:
         episode = self._episode[:steps]
         keep = episode >= 0
         ids, pos = episode[keep], self._position[:steps][keep]
@@ -190,5 +202,6 @@ class EpisodeSampler:
             truncated=pad(self._truncated),
             mask=torch.from_numpy(mask),
             lengths=torch.from_numpy(lengths),
+            final_obs=torch.from_numpy(final_obs),
             env_steps=env_steps,
         )

@@ -19,8 +19,13 @@ COLUMNS = (
     "rollout/ep_return_std",
     "rollout/ep_length_mean",
     "loss/policy",
+    "loss/value",
     "policy/entropy",
+    "policy/approx_kl",
+    "policy/clipfrac",
     "opt/grad_norm",
+    "opt/lr",
+    "opt/epochs",
     "eval/return_mean",
     "eval/return_std",
 )

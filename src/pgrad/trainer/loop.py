@@ -15,23 +15,30 @@ import dataclasses
 import json
 import math
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from rich.console import Console
 
-from pgrad.algos import reinforce
+from pgrad.algos import ALGORITHMS
+from pgrad.algos.common import RewardScaler, make_optimizer, set_learning_rate
 from pgrad.config import Config
 from pgrad.envs.make import make_vector_env
 from pgrad.policies.mlp import MLPPolicy, PolicySpec, build_policy
-from pgrad.rollout.episodes import EpisodeSampler
+from pgrad.rollout.episodes import EpisodeBatch, EpisodeSampler
 from pgrad.rollout.evaluate import Evaluation, Evaluator
+from pgrad.rollout.fixed import FixedLengthSampler, Rollout
 from pgrad.trainer.checkpoint import CHECKPOINT_DIR, save_policy
 from pgrad.trainer.logging import MetricsLogger
 from pgrad.trainer.progress import TrainingProgress
 from pgrad.trainer.run_dir import check_run_dir, create_run_dir, default_run_dir
+
+RECENT_EPISODES = 100
+"""Fixed-length rollouts report the mean return of the last this many finished episodes."""
 
 EVAL_SEED_OFFSET = 1_000_003
 """Evaluation environments and sampling use seed + this, apart from training's streams."""
@@ -72,7 +79,7 @@ class TrainResult:
 
 
 def train(cfg: Config, console: Console | None = None) -> TrainResult:
-    """Train REINFORCE as ``cfg`` says, writing a run directory; return the result.
+    """Train ``cfg.algo`` as ``cfg`` says, writing a run directory; return the result.
 
     Raises:
         PgradError: bad environment id, unsupported spaces or an existing run directory; raised
@@ -80,7 +87,7 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
     """
     wall_start = time.perf_counter()
     torch.set_num_threads(cfg.torch_threads)
-    run_dir = cfg.run_dir or default_run_dir(cfg.env, "reinforce", cfg.seed)
+    run_dir = cfg.run_dir or default_run_dir(cfg.env, cfg.algo, cfg.seed)
     check_run_dir(run_dir)
     envs, info = make_vector_env(cfg.env, cfg.num_envs, cfg.max_episode_steps)
     evaluator = Evaluator(
@@ -91,42 +98,65 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
     resolved = dataclasses.replace(cfg, run_dir=run_dir)
     (run_dir / "config.json").write_text(resolved.dumps() + "\n")
 
-    spec = PolicySpec(info, cfg.hidden_sizes, cfg.activation, cfg.init_log_std)
+    value = cfg.value_network if cfg.baseline == "value" else "none"
+    spec = PolicySpec(info, cfg.hidden_sizes, cfg.activation, cfg.init_log_std, value,
+                      cfg.normalize_observations)  # fmt: skip
     policy = build_policy(spec, cfg.seed)
-    optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.lr)
+    optimizer = make_optimizer(policy, cfg)
     generator = torch.Generator().manual_seed(cfg.seed)
-    sampler = EpisodeSampler(envs, seed=cfg.seed)
+    algorithm = ALGORITHMS[cfg.algo]
+    sampler: EpisodeSampler | FixedLengthSampler
+    if cfg.episodic:
+        sampler = EpisodeSampler(envs, seed=cfg.seed)
+    else:
+        sampler = FixedLengthSampler(envs, cfg.num_steps, seed=cfg.seed)
+    scaler = RewardScaler() if cfg.normalize_rewards else None
     logger = MetricsLogger(run_dir, tensorboard=cfg.tensorboard)
     checkpoints = run_dir / CHECKPOINT_DIR
-    meta = {"env": cfg.env, "seed": cfg.seed, "config": resolved.to_json()}
+    meta = {"env": cfg.env, "algo": cfg.algo, "seed": cfg.seed, "config": resolved.to_json()}
 
     env_steps = episodes = updates = 0
     train_seconds, best = 0.0, -math.inf
     solved = False
     evaluation: Evaluation | None = None
+    recent: deque[float] = deque(maxlen=RECENT_EPISODES)
     rows: list[dict[str, float]] = []
     console = console or Console(stderr=True)
-    title = f"{cfg.env} reinforce seed {cfg.seed}"  # plot title; the bar shows the env id
+    title = f"{cfg.env} {cfg.algo} seed {cfg.seed}"  # plot title; the bar shows the env id
     interrupted = False
     try:
         with TrainingProgress(cfg.total_env_steps, cfg.env, cfg.progress, console) as bar:
             while not solved and env_steps < cfg.total_env_steps:
                 tick = time.perf_counter()
-                batch = sampler.collect(policy, cfg.episodes_per_update, generator)
-                metrics = reinforce.update(policy, optimizer, batch, cfg.gamma)
+                lr = set_learning_rate(optimizer, cfg, env_steps / cfg.total_env_steps)
+                if isinstance(sampler, EpisodeSampler):
+                    batch: EpisodeBatch | Rollout = sampler.collect(
+                        policy, cfg.episodes_per_update, generator
+                    )
+                    returns = batch.episode_returns().tolist()
+                    lengths = batch.lengths.tolist()
+                    recent.clear()  # an episodic batch reports its own m episodes
+                else:
+                    batch = sampler.collect(policy, generator)
+                    returns, lengths = batch.episode_returns, batch.episode_lengths
+                learn = scaler.scale(batch, cfg.gamma) if scaler is not None else batch
+                metrics = algorithm.update(policy, optimizer, learn, cfg, generator)
+                policy.update_observation_stats(batch.obs[batch.mask.bool()])
                 train_seconds += time.perf_counter() - tick
                 updates += 1
                 env_steps += batch.env_steps
-                episodes += batch.num_episodes
-                returns = batch.episode_returns()
+                episodes += len(returns)
+                recent.extend(returns)
+                window = np.array(recent) if recent else np.array([math.nan])
                 row = {
                     "update": updates,
                     "env_steps": env_steps,
                     "episodes": episodes,
                     "time/train_seconds": train_seconds,
-                    "rollout/ep_return_mean": float(returns.mean()),
-                    "rollout/ep_return_std": float(returns.std(correction=0)),
-                    "rollout/ep_length_mean": float(batch.lengths.double().mean()),
+                    "rollout/ep_return_mean": float(window.mean()),
+                    "rollout/ep_return_std": float(window.std()),
+                    "rollout/ep_length_mean": float(np.mean(lengths)) if lengths else math.nan,
+                    "opt/lr": lr,
                     **metrics,
                 }
                 reached = target is not None and row["rollout/ep_return_mean"] >= target

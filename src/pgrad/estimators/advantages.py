@@ -1,0 +1,90 @@
+"""Advantages: baselines and generalized advantage estimation, pure functions over [B, T] tensors.
+
+See :mod:`pgrad.types` for the layout (batch first, time last, padded with a mask) and for the
+terminated/truncated convention: the bootstrap V(s_{t+1}) is dropped where ``terminated[b, t]``,
+and the recursion is cut where ``terminated | truncated``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from pgrad.estimators.returns import check_episode_batch
+
+
+def td_residuals(
+    rewards: Tensor, values: Tensor, next_values: Tensor, terminated: Tensor, gamma: float
+) -> Tensor:
+    """delta_t = r_t + gamma (1 - terminated_t) V(s_{t+1}) - V(s_t), float [B, T].
+
+    Args:
+        rewards, values, next_values: float [B, T]; ``next_values[b, t]`` is V of the true
+            successor of step t (the final observation when the episode ended there).
+        terminated: bool [B, T].
+        gamma: discount in (0, 1].
+    """
+    check_episode_batch(rewards=rewards, values=values, next_values=next_values)
+    return rewards + gamma * (~terminated).to(rewards.dtype) * next_values - values
+
+
+def gae(
+    rewards: Tensor,
+    values: Tensor,
+    next_values: Tensor,
+    terminated: Tensor,
+    truncated: Tensor,
+    mask: Tensor,
+    gamma: float,
+    gae_lambda: float,
+) -> Tensor:
+    """Generalized advantage estimates (Schulman et al., 2016, arXiv:1506.02438).
+
+    A_t = delta_t + gamma lambda c_t A_{t+1},  c_t = 1 - (terminated_t | truncated_t),
+    with delta_t from :func:`td_residuals`. A time-limit truncation bootstraps from V of the
+    true final observation (through ``next_values``); a termination does not. After the last
+    column the recursion stops, so a fixed-length rollout bootstraps from ``next_values`` there.
+    A masked step (padding, an autoreset step) is 0 and nothing flows through it.
+    lambda = 0 gives delta_t; lambda = 1 gives the bootstrapped discounted return minus V(s_t).
+
+    Args:
+        rewards, values, next_values: float [B, T].
+        terminated, truncated: bool [B, T].
+        mask: float [B, T], 1.0 on real steps (padding and autoreset steps are 0.0).
+        gamma: discount in (0, 1].
+        gae_lambda: lambda in [0, 1].
+
+    Returns:
+        advantages, float [B, T], 0.0 where ``mask`` is 0. Value targets are advantages + values.
+    """
+    check_episode_batch(
+        rewards=rewards, values=values, next_values=next_values,
+        terminated=terminated, truncated=truncated, mask=mask,
+    )  # fmt: skip
+    delta = td_residuals(rewards, values, next_values, terminated, gamma) * mask
+    carry = gamma * gae_lambda * (~(terminated | truncated)).to(rewards.dtype) * mask
+    out = torch.zeros_like(rewards)
+    running = torch.zeros_like(rewards[:, 0])
+    for t in range(rewards.shape[1] - 1, -1, -1):
+        running = delta[:, t] + carry[:, t] * running
+        out[:, t] = running
+    return out
+
+
+def batch_mean_baseline(weights: Tensor, mask: Tensor) -> Tensor:
+    """Psi_t - b with b the mean of Psi over the batch's real steps, float [B, T].
+
+    b is computed from the same batch, so the estimate is biased by O(1/m); the exact-gradient lab
+    measures it.
+    """
+    check_episode_batch(weights=weights, mask=mask)
+    baseline = (weights * mask).sum() / mask.sum().clamp_min(1.0)
+    return (weights - baseline) * mask
+
+
+def standardize(x: Tensor, mask: Tensor, eps: float = 1e-8) -> Tensor:
+    """(x - mean) / (std + eps) over the real steps (``mask`` 1.0); 0.0 elsewhere. [B, T]."""
+    count = mask.sum().clamp_min(1.0)
+    mean = (x * mask).sum() / count
+    var = (((x - mean) * mask) ** 2).sum() / count
+    return (x - mean) / (var.sqrt() + eps) * mask

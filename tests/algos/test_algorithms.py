@@ -1,0 +1,67 @@
+"""Every algorithm trains from the CLI and the API, on discrete and continuous actions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+import pgrad
+from pgrad.cli import main
+from pgrad.config import ALGO_DEFAULTS
+
+SMOKE = {
+    "reinforce": ["--episodes-per-update", "2", "--num-envs", "2"],
+    "vpg": ["--episodes-per-update", "2", "--num-envs", "2", "--value-epochs", "2"],
+    "a2c": ["--num-envs", "2", "--num-steps", "5"],
+    "ppo": ["--num-envs", "2", "--num-steps", "16", "--num-minibatches", "2",
+            "--update-epochs", "2", "--target-kl", "0.5", "--value-clip", "0.2"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("env", ["CartPole-v1", "Pendulum-v1"])
+@pytest.mark.parametrize("algo", sorted(ALGO_DEFAULTS))
+def test_two_updates_from_the_cli(algo: str, env: str, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    args = ["train", "--algo", algo, "--env", env, *SMOKE[algo], "--total-env-steps", "60",
+            "--eval-episodes", "2", "--no-progress", "--no-tensorboard", "--run-dir", str(run)]  # fmt: skip
+    assert main(args) == 0
+    summary = json.loads((run / "summary.json").read_text())
+    config = json.loads((run / "config.json").read_text())
+    assert config["algo"] == algo and summary["updates"] >= 1
+    assert json.loads((run / "checkpoints" / "final.json").read_text())["algo"] == algo
+    assert main(["eval", str(run), "--episodes", "2"]) == 0
+
+
+@pytest.mark.parametrize("algo", ["a2c", "ppo", "vpg"])
+def test_api_with_normalisation_and_shared_network(algo: str, tmp_path: Path) -> None:
+    result = pgrad.train(
+        pgrad.Config(algo=algo, env="Pendulum-v1"), num_envs=2, total_env_steps=600,
+        episodes_per_update=2, num_steps=20, num_minibatches=2, eval_episodes=2,
+        normalize_observations=True, normalize_rewards=True, value_network="shared",
+        run_dir=tmp_path / "run", progress=False, tensorboard=False,
+    )  # fmt: skip
+    policy = result.policy
+    assert float(policy.obs_count) >= 600  # every real observation went into the statistics
+    loaded = pgrad.load_policy(result.run_dir)
+    for name in ("obs_mean", "obs_var", "obs_count"):
+        assert torch.equal(getattr(loaded.module, name), getattr(policy, name))
+    before = loaded.module.obs_mean.clone()
+    pgrad.evaluate(loaded, episodes=2)
+    assert torch.equal(loaded.module.obs_mean, before)  # frozen at evaluation
+
+
+def test_algorithm_defaults_show_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["train", "--algo", "ppo", "--help"])
+    text = capsys.readouterr().out
+    assert "0.00025" in text and "--clip-coef" in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("algo", ["vpg", "a2c", "ppo"])
+def test_each_algorithm_solves_cartpole(algo: str, tmp_path: Path) -> None:
+    result = pgrad.train(pgrad.Config(algo=algo, run_dir=tmp_path / "run", progress=False))
+    assert result.solved, result.summary()

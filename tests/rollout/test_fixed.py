@@ -1,0 +1,50 @@
+"""Fixed-length rollouts: step alignment across autoresets, bootstrapping values, continuation."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from _envs import COUNTER_ID
+from pgrad.envs.make import make_vector_env
+from pgrad.policies.mlp import PolicySpec, build_policy
+from pgrad.rollout.fixed import FixedLengthSampler
+
+
+def test_alignment_across_episode_ends() -> None:
+    envs, info = make_vector_env(COUNTER_ID, 3)
+    policy = build_policy(PolicySpec(info, (8,), "tanh", value="separate"), seed=0)
+    sampler = FixedLengthSampler(envs, num_steps=12, seed=0)
+    gen = torch.Generator().manual_seed(0)
+    first, second = sampler.collect(policy, gen), sampler.collect(policy, gen)
+    ended_total = 0
+    for rollout in (first, second):
+        obs, mask = rollout.obs.numpy(), rollout.mask.numpy()
+        ended = (rollout.terminated | rollout.truncated).numpy()
+        for n in range(3):
+            for t in range(12):
+                if not mask[n, t]:
+                    # an autoreset step follows an ended step, its observation the final one
+                    assert t == 0 or ended[n, t - 1]
+                    continue
+                assert rollout.rewards[n, t] == 10 * obs[n, t, 1] + rollout.actions[n, t]
+                if t + 1 < 12:
+                    nxt = obs[n, t + 1]
+                    assert nxt[0] == obs[n, t, 0] and nxt[1] == obs[n, t, 1] + 1
+                if ended[n, t]:
+                    ended_total += 1
+                    assert t + 1 == 12 or not mask[n, t + 1]
+        # next_values are the values of the following observations, bootstrapping the last one
+        torch.testing.assert_close(rollout.next_values[:, :-1], rollout.values[:, 1:])
+        with torch.no_grad():
+            torch.testing.assert_close(
+                rollout.values, policy.value(rollout.obs.reshape(36, -1)).reshape(3, 12)
+            )
+        assert rollout.env_steps == int(mask.sum())
+    # the second rollout continues the episodes the first was running
+    continuing = first.mask[:, -1].bool() & ~(first.terminated | first.truncated)[:, -1]
+    for n in np.flatnonzero(continuing.numpy()):
+        assert second.obs[n, 0, 0] == first.obs[n, -1, 0]
+        assert second.obs[n, 0, 1] == first.obs[n, -1, 1] + 1
+    assert ended_total == len(first.episode_returns) + len(second.episode_returns)
+    envs.close()
