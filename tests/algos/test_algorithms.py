@@ -26,7 +26,8 @@ SMOKE = {
 def test_two_updates_from_the_cli(algo: str, env: str, tmp_path: Path) -> None:
     run = tmp_path / "run"
     args = ["train", "--algo", algo, "--env", env, *SMOKE[algo], "--total-env-steps", "60",
-            "--eval-episodes", "2", "--no-progress", "--no-tensorboard", "--run-dir", str(run)]  # fmt: skip
+            "--eval-episodes", "2", "--no-progress", "--no-tensorboard",
+            "--run-dir", str(run)]  # fmt: skip
     assert main(args) == 0
     summary = json.loads((run / "summary.json").read_text())
     config = json.loads((run / "config.json").read_text())
