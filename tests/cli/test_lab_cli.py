@@ -13,6 +13,7 @@ from pgrad.cli import main
 def test_lab_writes_its_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = tmp_path / "lab"
     args = ["lab", "--mdp", "gridworld", "--m", "10,100", "--seeds", "4",
+            "--estimators", "reinforce,reward_to_go",
             "--ascent-steps", "5", "--run-dir", str(run)]  # fmt: skip
     assert main(args) == 0
     out = capsys.readouterr().out

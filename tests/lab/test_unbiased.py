@@ -27,6 +27,7 @@ from pgrad.policies.mlp import PolicySpec, build_policy
 from pgrad.rollout.episodes import EpisodeSampler
 
 ESTIMATORS = ["reinforce", "reward_to_go"]
+UNBIASED = ["reinforce", "reward_to_go", "mean_baseline", "value_baseline"]
 
 
 def _logits(name: str, seed: int = 0) -> np.ndarray:
@@ -42,9 +43,10 @@ def _z_scores(samples: np.ndarray, exact: np.ndarray) -> np.ndarray:
     return np.abs(deviation[~degenerate]) / standard_error[~degenerate]
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS)
+@pytest.mark.parametrize("estimator", UNBIASED)
 @pytest.mark.parametrize("name", sorted(NAMED_MDPS))
 def test_mean_estimate_matches_the_exact_gradient(name: str, estimator: str) -> None:
+    # mean_baseline's bias is O(1/m): far below 5 standard errors at this m.
     mdp, logits = NAMED_MDPS[name](), _logits(name)
     samples = per_trajectory_gradients(
         mdp, logits, sample_trajectories(mdp, logits, 20_000, 1), estimator

@@ -11,7 +11,7 @@ from torch.optim import Optimizer
 
 from pgrad.config import Config
 from pgrad.estimators import WEIGHTINGS
-from pgrad.estimators.advantages import batch_mean_baseline, gae, standardize
+from pgrad.estimators.advantages import batch_mean_baseline, gae, standardize, value_baseline
 from pgrad.estimators.returns import returns_to_go
 from pgrad.policies.mlp import MLPPolicy
 from pgrad.rollout.episodes import EpisodeBatch
@@ -84,7 +84,7 @@ def episode_weights(policy: MLPPolicy, batch: EpisodeBatch, cfg: Config) -> tupl
     """Psi_t and value targets [m, T] for complete episodes, as ``cfg`` chooses.
 
     psi ``return`` / ``reward_to_go`` come from :data:`pgrad.estimators.WEIGHTINGS`; a value
-    baseline is discounted like its Psi (gamma^t V(s_t) for reward_to_go, so it stays unbiased).
+    baseline subtracts gamma^t V(s_t) (:func:`pgrad.estimators.advantages.value_baseline`).
     psi ``gae`` is GAE(gamma, lambda). Value targets are GAE(gamma, lambda or 1) + V, which
     bootstraps a truncated episode from V of its final observation.
     """
@@ -107,8 +107,7 @@ def episode_weights(policy: MLPPolicy, batch: EpisodeBatch, cfg: Config) -> tupl
         if cfg.baseline == "mean":
             psi = batch_mean_baseline(psi, mask)
         elif cfg.baseline == "value":
-            discount = cfg.gamma ** torch.arange(mask.shape[1], dtype=mask.dtype)
-            psi = psi - values * (discount if cfg.psi == "reward_to_go" else 1.0)
+            psi = value_baseline(psi, values, mask, cfg.gamma)
     if cfg.normalize_advantages:
         psi = standardize(psi, mask)
     return psi * mask, targets

@@ -82,6 +82,23 @@ def batch_mean_baseline(weights: Tensor, mask: Tensor) -> Tensor:
     return (weights - baseline) * mask
 
 
+def value_baseline(weights: Tensor, values: Tensor, mask: Tensor, gamma: float) -> Tensor:
+    """Psi_t - gamma^t V(s_t): a state-value baseline for weights discounted from time 0.
+
+    Any function of s_t keeps the estimator unbiased; gamma^t V(s_t) is the one that matches
+    :func:`pgrad.estimators.reward_to_go` (= gamma^t G_t) when V(s_t) estimates G_t.
+
+    Args:
+        weights: float [B, T], Psi_t.
+        values: float [B, T], V(s_t).
+        mask: float [B, T].
+        gamma: discount in (0, 1].
+    """
+    _, horizon = check_episode_batch(weights=weights, values=values, mask=mask)
+    discounts = gamma ** torch.arange(horizon, dtype=weights.dtype, device=weights.device)
+    return (weights - discounts * values) * mask
+
+
 def standardize(x: Tensor, mask: Tensor, eps: float = 1e-8) -> Tensor:
     """(x - mean) / (std + eps) over the real steps (``mask`` 1.0); 0.0 elsewhere. [B, T]."""
     count = mask.sum().clamp_min(1.0)

@@ -8,6 +8,7 @@ gradient is autograd through :func:`pgrad.losses.score_function_loss` with the w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,12 @@ import torch
 
 from pgrad.envs.finite import FiniteMDP
 from pgrad.estimators import WEIGHTINGS
+from pgrad.estimators.advantages import batch_mean_baseline, gae, value_baseline
+from pgrad.lab.exact import values
 from pgrad.losses.policy import score_function_loss
+
+GAE_LAMBDA = 0.95
+"""lambda of the lab's ``gae`` estimator."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,67 @@ def _inverse_cdf(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum(index, cumulative.shape[1] - 1)
 
 
+@dataclass(frozen=True)
+class LabBatch:
+    """What a lab estimator may use: the MDP, the logits, and sampled trajectories as tensors."""
+
+    mdp: FiniteMDP
+    logits: np.ndarray
+    trajectories: Trajectories
+    rewards: torch.Tensor
+    mask: torch.Tensor
+
+    def exact_values(self) -> torch.Tensor:
+        """V_t(s_t) of the policy, exact, float [m, T] (the best possible state baseline)."""
+        v = values(self.mdp, self.logits).v
+        steps = np.arange(self.mdp.horizon)[None, :]
+        return torch.from_numpy(v[steps, self.trajectories.states])
+
+    def approximate_values(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(V(s_t), V(s_{t+1})) [m, T] from a time-averaged V(s) = mean_t V_t(s).
+
+        A stationary value table cannot represent a finite horizon's time-dependent values, so
+        it stands for the approximate critic of a real agent.
+        """
+        v = values(self.mdp, self.logits).v[:-1].mean(axis=0)
+        states = self.trajectories.states
+        now = torch.from_numpy(v[states])
+        following = torch.zeros_like(now)
+        following[:, :-1] = now[:, 1:]  # the last step terminates; its successor is unused
+        return now, following
+
+
+def _gae(batch: LabBatch) -> torch.Tensor:
+    now, following = batch.approximate_values()
+    terminated = torch.zeros_like(batch.mask, dtype=torch.bool)
+    terminated[:, -1] = True
+    return gae(batch.rewards, now, following, terminated, torch.zeros_like(terminated),
+               batch.mask, batch.mdp.discount, GAE_LAMBDA)  # fmt: skip
+
+
+LAB_ESTIMATORS: dict[str, Callable[[LabBatch], torch.Tensor]] = {
+    "reinforce": lambda b: WEIGHTINGS["reinforce"](b.rewards, b.mask, b.mdp.discount),
+    "reward_to_go": lambda b: WEIGHTINGS["reward_to_go"](b.rewards, b.mask, b.mdp.discount),
+    "mean_baseline": lambda b: batch_mean_baseline(
+        WEIGHTINGS["reinforce"](b.rewards, b.mask, b.mdp.discount), b.mask
+    ),
+    "value_baseline": lambda b: value_baseline(
+        WEIGHTINGS["reward_to_go"](b.rewards, b.mask, b.mdp.discount),
+        b.exact_values(),
+        b.mask,
+        b.mdp.discount,
+    ),  # fmt: skip
+    "gae": _gae,
+}
+"""Psi_t of each estimator the lab measures, from the same functions the trainer uses:
+
+- ``reinforce``: R(tau) (THEOREM.md's g_hat); ``reward_to_go``: sum_{t'>=t} gamma^t' r_t';
+- ``mean_baseline``: R(tau) minus the batch's mean return (biased by O(1/m): b uses the batch);
+- ``value_baseline``: reward-to-go minus gamma^t V_t(s_t) with the exact values (unbiased);
+- ``gae``: GAE(gamma, 0.95) with an approximate, time-averaged V (biased, as a learned critic is).
+"""
+
+
 def per_trajectory_gradients(
     mdp: FiniteMDP, logits: Any, trajectories: Trajectories, estimator: str = "reinforce"
 ) -> np.ndarray:
@@ -59,8 +126,10 @@ def per_trajectory_gradients(
     One backward pass through the trainer's loss with a private copy of the logits per
     trajectory: the loss is -(1/m) sum_i (...), so d loss / d logits_i = -g_i / m.
     """
-    if estimator not in WEIGHTINGS:
-        raise ValueError(f"estimator: expected one of {sorted(WEIGHTINGS)}, got {estimator!r}")
+    if estimator not in LAB_ESTIMATORS:
+        raise ValueError(
+            f"estimator: expected one of {', '.join(LAB_ESTIMATORS)}, got {estimator!r}"
+        )
     base = torch.tensor(mdp.check_logits(logits))
     m = trajectories.states.shape[0]
     copies = base.expand(m, *base.shape).clone().requires_grad_(True)  # [m, S, A]
@@ -70,7 +139,8 @@ def per_trajectory_gradients(
     log_probs = torch.log_softmax(copies, dim=2)[rows, states, actions]  # [m, T]
     rewards = torch.from_numpy(trajectories.rewards)
     mask = torch.ones_like(rewards)
-    weights = WEIGHTINGS[estimator](rewards, mask, mdp.discount)
+    batch = LabBatch(mdp, np.asarray(base), trajectories, rewards, mask)
+    weights = LAB_ESTIMATORS[estimator](batch)
     loss = score_function_loss(log_probs, weights, mask)
     (grad,) = torch.autograd.grad(loss, copies)
     return (-grad * m).numpy()
@@ -86,7 +156,8 @@ def estimate_gradient(
     """The sampled estimate g_hat [S, A] from ``num_trajectories`` trajectories.
 
     ``estimator="reinforce"`` is THEOREM.md's g_hat (whole-trajectory return);
-    ``"reward_to_go"`` weights grad log pi(a_t|s_t) by sum_{t' >= t} gamma^t' r_t'.
+    ``"reward_to_go"`` weights grad log pi(a_t|s_t) by sum_{t' >= t} gamma^t' r_t'; the others
+    are listed in :data:`LAB_ESTIMATORS`.
     """
     trajectories = sample_trajectories(mdp, logits, num_trajectories, seed)
     return per_trajectory_gradients(mdp, logits, trajectories, estimator).mean(axis=0)
