@@ -1,7 +1,7 @@
 """Learning-quality benchmark: train algorithms on a suite of tasks, several seeds each.
 
     python benchmarks/learning.py --suite classic --seeds 3 --jobs 2
-    python benchmarks/learning.py --suite mujoco --seeds 3 --jobs 2     # needs pip install -e ".[mujoco]"
+    python benchmarks/learning.py --suite mujoco --seeds 3 --jobs 2   # pip install -e ".[mujoco]"
     python benchmarks/learning.py --report                               # docs/benchmarks.md
 
 Each run is an ordinary ``pgrad.train`` run written to ``benchmarks/runs/`` (ignored by git); runs
@@ -61,7 +61,7 @@ SUITES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
         )
         for algo, kw in MUJOCO.items()
         for env in ("HalfCheetah-v5", "Hopper-v5")
-    ],  # fmt: skip
+    ],
 }
 
 

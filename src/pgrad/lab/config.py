@@ -52,7 +52,8 @@ class LabConfig:
         unknown = [e for e in self.estimators if e not in LAB_ESTIMATORS]
         require(
             bool(self.estimators) and not unknown,
-            f"unknown estimators {unknown or '(none given)'}; choose from {', '.join(LAB_ESTIMATORS)}",
+            f"unknown estimators {unknown or '(none given)'}; "
+            f"choose from {', '.join(LAB_ESTIMATORS)}",
         )
         require(
             bool(self.m) and all(isinstance(v, int) and v >= 2 for v in self.m),

@@ -106,7 +106,7 @@ LAB_ESTIMATORS: dict[str, Callable[[LabBatch], torch.Tensor]] = {
         b.exact_values(),
         b.mask,
         b.mdp.discount,
-    ),  # fmt: skip
+    ),
     "gae": _gae,
 }
 """Psi_t of each estimator the lab measures, from the same functions the trainer uses:
