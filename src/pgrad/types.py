@@ -8,14 +8,19 @@ Shape glossary (used in every docstring):
 - ``S``, ``A``: numbers of states and actions of a finite MDP.
 - ``obs_dim``, ``act_dim``: flattened observation and action sizes.
 
-Episode batches are trajectory-major and padded: ``rewards[i, t]`` is the reward of the t-th
-decision of trajectory ``i``, and ``mask[i, t]`` is 1.0 where that decision exists and 0.0 in the
-padding after the episode ended. Padding entries hold zeros and never contribute to a loss.
+Layout: every batch is row-major with time last, ``x[b, t]``. In an episode batch a row is one
+complete trajectory (``B = m``), padded after its end; in a fixed-length rollout a row is one
+environment copy (``B = N``) whose episodes run on across rollouts. ``mask[b, t]`` is 1.0 on real
+decisions and 0.0 on padding and on Gymnasium's autoreset steps; masked entries never contribute
+to a loss, and nothing flows through them in a recursion.
 
-End-of-step convention: ``terminated[i, t]`` is true when decision ``t`` reached a terminal state
-(the return after it is exactly zero); ``truncated[i, t]`` is true when the episode was cut after
-decision ``t`` by a time limit (the state was not terminal). The two are kept apart everywhere;
-a step is the last of its episode when either is true.
+End-of-step convention (one for every estimator): ``terminated[b, t]`` is true when decision t
+reached a terminal state (the return after it is exactly zero); ``truncated[b, t]`` is true when
+the episode was cut after decision t by a time limit (the state was not terminal). They are kept
+apart everywhere. ``values[b, t]`` is V(s_t) and ``next_values[b, t]`` is V(s_{t+1}) of the *true*
+successor, the final observation when the episode ended at t. A bootstrap gamma V(s_{t+1}) is
+dropped where ``terminated`` (never where only ``truncated``), and a recursion over time is cut
+where ``terminated | truncated``.
 """
 
 from __future__ import annotations
