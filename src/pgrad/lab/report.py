@@ -21,7 +21,8 @@ from pgrad.trainer.run_dir import check_run_dir, create_run_dir, default_run_dir
 LEGEND = (
     "bias: estimate of ||E g_hat - grad J|| (the distance of the seeds' mean estimate from grad J, "
     "less the part explained by noise), with a 95% bootstrap interval: an unbiased estimator's "
-    "reaches 0. max|z|: the largest deviation of a component's mean, in standard errors. "
+    "reaches 0. max|z|: the largest deviation of the mean estimate along grad J and 8 random "
+    "directions, in standard errors of the mean of the seeds' estimates. "
     "variance: trace of the covariance of one trajectory's term g_i, so Var g_hat = variance / m. "
     "RMSE: error of one estimate from m trajectories; theory sqrt(variance / m). "
     "cos: mean cosine to grad J."
