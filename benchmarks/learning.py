@@ -122,18 +122,29 @@ def report() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    import pgrad
+
     grouped = _runs()
     lines = [
-        "| task | algorithm | seeds | final eval return (mean ± std over seeds) | solved | "
-        "env steps (mean) | train time (mean) |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| task | algorithm | seeds | final eval, sampled actions | final eval, mean action | "
+        "solved | env steps (mean) | train time (mean) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
+
+    def mean_std(values: list[float]) -> str:
+        spread = statistics.pstdev(values) if len(values) > 1 else 0.0
+        return f"{statistics.mean(values):.1f} ± {spread:.1f}"
+
     for (env, algo), runs in sorted(grouped.items()):
         finals = [r["eval_mean"] for r in runs]
-        spread = statistics.pstdev(finals) if len(finals) > 1 else 0.0
+        greedy = [
+            pgrad.evaluate(pgrad.load_policy(r["metrics"].parent), episodes=10,
+                           deterministic=True).mean
+            for r in runs
+        ]  # fmt: skip
         solved = sum(bool(r["solved"]) for r in runs)
         lines.append(
-            f"| {env} | {algo} | {len(runs)} | {statistics.mean(finals):.1f} ± {spread:.1f} "
+            f"| {env} | {algo} | {len(runs)} | {mean_std(finals)} | {mean_std(greedy)} "
             f"| {solved}/{len(runs)} | {statistics.mean(r['env_steps'] for r in runs):,.0f} "
             f"| {statistics.mean(r['train_seconds'] for r in runs):.1f} s |"
         )
