@@ -6,6 +6,7 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+import pytest
 
 import pgrad
 
@@ -38,3 +39,13 @@ def test_box_actions_come_clipped(tmp_path: Path) -> None:
     policy = pgrad.load_policy(result.run_dir / "checkpoints" / "final.safetensors")
     actions = policy.act(np.zeros((500, 3), np.float32))
     assert actions.shape == (500, 1) and np.abs(actions).max() <= 2.0
+
+
+def test_keyword_algo_takes_its_own_defaults(tmp_path: Path) -> None:
+    result = pgrad.train(
+        algo="a2c", total_env_steps=200, num_envs=2, eval_episodes=2, run_dir=tmp_path / "run",
+        progress=False, tensorboard=False,
+    )  # fmt: skip
+    assert result.policy.spec.value == "separate" and result.env_steps >= 200
+    with pytest.raises(pgrad.PgradError, match="cannot switch algo"):
+        pgrad.train(pgrad.Config(), algo="ppo")

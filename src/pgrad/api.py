@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from pgrad.config import Config
+from pgrad.errors import PgradError
 from pgrad.policies.mlp import MLPPolicy
 from pgrad.rollout.evaluate import Evaluation, Evaluator
 from pgrad.trainer import checkpoint
@@ -24,12 +25,18 @@ from pgrad.trainer.loop import train as _train
 
 
 def train(config: Config | None = None, **overrides: Any) -> TrainResult:
-    """Train with ``config`` (default: :class:`Config()`), fields overridden by keyword.
+    """Train with ``config``, fields overridden by keyword; without one, ``Config(**overrides)``.
 
-    >>> pgrad.train(env="Acrobot-v1", seed=3, progress=False)           # doctest: +SKIP
+    >>> pgrad.train(algo="ppo", env="Acrobot-v1", seed=3, progress=False)   # doctest: +SKIP
     """
-    base = config or Config()
-    cfg = Config.from_json({**base.to_json(), **overrides}) if overrides else base
+    if config is None:
+        return _train(Config(**overrides))
+    if "algo" in overrides and overrides["algo"] != config.algo:
+        raise PgradError(
+            f"cannot switch algo from {config.algo} to {overrides['algo']} with an override: "
+            f"its defaults differ; pass Config(algo={overrides['algo']!r}, ...)"
+        )
+    cfg = Config.from_json({**config.to_json(), **overrides}) if overrides else config
     return _train(cfg)
 
 
