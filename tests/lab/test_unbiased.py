@@ -22,6 +22,7 @@ from pgrad.exact import (
     policy_gradient,
     sample_trajectories,
 )
+from pgrad.lab.sampling import ppo_second_epoch
 from pgrad.lab.study import fit_slope
 from pgrad.policies.mlp import PolicySpec, build_policy
 from pgrad.rollout.episodes import EpisodeSampler
@@ -119,3 +120,23 @@ def test_the_trainers_own_gradient_matches_the_exact_one() -> None:
     standard_error = terms.std(axis=0, ddof=1) / np.sqrt(m)
     z = np.abs(trainer_gradient - policy_gradient(mdp, logits)) / standard_error
     assert z.max() < 5, z
+
+
+def test_ppo_first_epoch_is_the_score_function_estimator_and_the_second_is_biased() -> None:
+    mdp, logits = NAMED_MDPS["chain"](), _logits("chain")
+    trajectories = sample_trajectories(mdp, logits, 2000, 6)
+    # With no first step the ratio is 1: PPO's gradient is the value-baseline estimator.
+    still, target, moved = ppo_second_epoch(mdp, logits, trajectories, step_size=0.0)
+    expected = per_trajectory_gradients(mdp, logits, trajectories, "value_baseline")
+    np.testing.assert_allclose(still, expected, atol=1e-10)
+    np.testing.assert_allclose(moved, logits)
+    np.testing.assert_allclose(target, policy_gradient(mdp, logits))
+    # After a real first step its estimate of grad J(logits') is biased, and visibly so.
+    deviations = []
+    for k in range(40):
+        draws = sample_trajectories(mdp, logits, 500, 100 + k)
+        g, target, _ = ppo_second_epoch(mdp, logits, draws, step_size=1.0)
+        deviations.append((g.mean(axis=0) - target).ravel())
+    d = np.array(deviations)
+    z = np.abs(d.mean(axis=0)) / (d.std(axis=0, ddof=1) / np.sqrt(len(d)) + 1e-12)
+    assert z.max() > 5

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pgrad.config import require, require_positive_int
-from pgrad.lab.sampling import LAB_ESTIMATORS
+from pgrad.lab.sampling import ESTIMATORS
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,10 @@ class LabConfig:
     """A shipped MDP (chain, gridworld, bandit) or a .npz/.json file with initial, transitions,
     rewards, horizon and optionally discount."""
     estimators: tuple[str, ...] = (
-        "reinforce", "reward_to_go", "mean_baseline", "value_baseline", "gae"
+        "reinforce", "reward_to_go", "mean_baseline", "value_baseline", "gae", "ppo_epoch2"
     )  # fmt: skip
-    """Estimators to measure: reinforce, reward_to_go, mean_baseline, value_baseline, gae."""
+    """Estimators to measure: reinforce, reward_to_go, mean_baseline, value_baseline, gae,
+    ppo_epoch2."""
     m: tuple[int, ...] = (10, 100, 1000, 10000)
     """Batch sizes: trajectories per estimate (space- or comma-separated)."""
     seeds: int = 20
@@ -49,11 +50,10 @@ class LabConfig:
     """Where outputs go (default runs/lab__<mdp>__<timestamp>); must not exist yet."""
 
     def __post_init__(self) -> None:
-        unknown = [e for e in self.estimators if e not in LAB_ESTIMATORS]
+        unknown = [e for e in self.estimators if e not in ESTIMATORS]
         require(
             bool(self.estimators) and not unknown,
-            f"unknown estimators {unknown or '(none given)'}; "
-            f"choose from {', '.join(LAB_ESTIMATORS)}",
+            f"unknown estimators {unknown or '(none given)'}; choose from {', '.join(ESTIMATORS)}",
         )
         require(
             bool(self.m) and all(isinstance(v, int) and v >= 2 for v in self.m),

@@ -18,11 +18,17 @@ import torch
 from pgrad.envs.finite import FiniteMDP
 from pgrad.estimators import WEIGHTINGS
 from pgrad.estimators.advantages import batch_mean_baseline, gae, value_baseline
-from pgrad.lab.exact import values
-from pgrad.losses.policy import score_function_loss
+from pgrad.lab.exact import policy_gradient, values
+from pgrad.losses.policy import clipped_surrogate_loss, score_function_loss
 
 GAE_LAMBDA = 0.95
 """lambda of the lab's ``gae`` estimator."""
+
+PPO_STEP_SIZE = 1.0
+"""Step on the logits taken by the first epoch of the lab's ``ppo_epoch2`` estimator."""
+
+PPO_CLIP = 0.2
+"""epsilon of its clipped surrogate."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,55 @@ def per_trajectory_gradients(
     return (-grad * m).numpy()
 
 
+def ppo_second_epoch(
+    mdp: FiniteMDP, logits: Any, trajectories: Trajectories, step_size: float = PPO_STEP_SIZE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """PPO's gradient after its first epoch, per trajectory, and the exact gradient it aims at.
+
+    The first epoch takes one full-batch step on the clipped surrogate at ratio 1, where its
+    gradient is the score-function estimator with Psi_t the exact-value-baseline advantages
+    (``value_baseline``): logits' = logits + step_size * g_hat. The second epoch reuses the
+    same trajectories and advantages: its gradient is that of
+    :func:`pgrad.losses.clipped_surrogate_loss` at logits', scaled by T to the trajectory-sum
+    convention of the other estimators. It is compared with the exact grad J(logits').
+
+    Returns:
+        (g_i [m, S, A], grad J at logits' [S, A], logits' [S, A]).
+    """
+    first = per_trajectory_gradients(mdp, logits, trajectories, "value_baseline").mean(axis=0)
+    moved = mdp.check_logits(logits) + step_size * first
+    m, horizon = trajectories.states.shape
+    rewards = torch.from_numpy(trajectories.rewards)
+    mask = torch.ones_like(rewards)
+    batch = LabBatch(mdp, mdp.check_logits(logits), trajectories, rewards, mask)
+    advantages = LAB_ESTIMATORS["value_baseline"](batch)
+    states = torch.from_numpy(trajectories.states)
+    actions = torch.from_numpy(trajectories.actions)
+    rows = torch.arange(m).unsqueeze(1)
+    old = torch.log_softmax(torch.tensor(batch.logits), dim=1)[states, actions]
+    copies = torch.tensor(moved).expand(m, *moved.shape).clone().requires_grad_(True)
+    new = torch.log_softmax(copies, dim=2)[rows, states, actions]
+    loss = clipped_surrogate_loss(
+        new.reshape(-1), old.reshape(-1), advantages.reshape(-1), mask.reshape(-1), PPO_CLIP
+    )
+    (grad,) = torch.autograd.grad(loss, copies)
+    return (-grad * m * horizon).numpy(), policy_gradient(mdp, moved), moved
+
+
+ESTIMATORS = (*LAB_ESTIMATORS, "ppo_epoch2")
+"""Every estimator the lab measures: the weightings above and PPO's second-epoch gradient."""
+
+
+def trajectory_gradients(
+    mdp: FiniteMDP, logits: Any, trajectories: Trajectories, estimator: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """(g_i [m, S, A], the exact gradient the estimator aims at [S, A]) for any of ESTIMATORS."""
+    if estimator == "ppo_epoch2":
+        return ppo_second_epoch(mdp, logits, trajectories)[:2]
+    terms = per_trajectory_gradients(mdp, logits, trajectories, estimator)
+    return terms, policy_gradient(mdp, logits)
+
+
 def estimate_gradient(
     mdp: FiniteMDP,
     logits: Any,
@@ -157,7 +212,10 @@ def estimate_gradient(
 
     ``estimator="reinforce"`` is THEOREM.md's g_hat (whole-trajectory return);
     ``"reward_to_go"`` weights grad log pi(a_t|s_t) by sum_{t' >= t} gamma^t' r_t'; the others
-    are listed in :data:`LAB_ESTIMATORS`.
+    are listed in :data:`LAB_ESTIMATORS`; ``"ppo_epoch2"`` is :func:`ppo_second_epoch` (it aims
+    at the gradient at the moved logits, not at ``logits``).
     """
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator: expected one of {', '.join(ESTIMATORS)}, got {estimator!r}")
     trajectories = sample_trajectories(mdp, logits, num_trajectories, seed)
-    return per_trajectory_gradients(mdp, logits, trajectories, estimator).mean(axis=0)
+    return trajectory_gradients(mdp, logits, trajectories, estimator)[0].mean(axis=0)

@@ -34,7 +34,12 @@ from pgrad.lab.exact import (
     expected_return,
     policy_gradient,
 )
-from pgrad.lab.sampling import per_trajectory_gradients, sample_trajectories
+from pgrad.lab.sampling import (
+    per_trajectory_gradients,
+    ppo_second_epoch,
+    sample_trajectories,
+    trajectory_gradients,
+)
 
 SEED_STRIDE = 1_000_003
 """Seeds of the batches for different m are spread apart by this much. Estimators share their
@@ -95,27 +100,32 @@ def measure(
     """Draw ``seeds`` batches of m trajectories; compare their estimates with the exact gradient."""
     exact = policy_gradient(mdp, logits)
     estimates = np.empty((seeds, *exact.shape))
+    targets = np.empty((seeds, *exact.shape))
     total = np.zeros(exact.shape)
     total_sq = np.zeros(exact.shape)
     for k in range(seeds):
         trajectories = sample_trajectories(mdp, logits, m, seed + k)
-        g = per_trajectory_gradients(mdp, logits, trajectories, estimator)
+        g, targets[k] = trajectory_gradients(mdp, logits, trajectories, estimator)
         estimates[k] = g.mean(axis=0)
         total += g.sum(axis=0)
         total_sq += (g**2).sum(axis=0)
     n = seeds * m
     mean = total / n
     component_var = np.maximum(total_sq / n - mean**2, 0.0) * n / max(n - 1, 1)
+    # Deviations from each batch's target (grad J itself, except for ppo_epoch2).
+    deviations = (estimates - targets).reshape(seeds, -1)
+    zero = np.zeros(deviations.shape[1])
     rng = np.random.default_rng(seed)
     directions = np.concatenate(
-        [exact.reshape(1, -1), rng.standard_normal((PROJECTIONS, exact.size))]
+        [targets.mean(axis=0).reshape(1, -1), rng.standard_normal((PROJECTIONS, exact.size))]
     )
     resamples = [np.arange(seeds)] + [rng.integers(0, seeds, seeds) for _ in range(BOOTSTRAP)]
-    bias_sq = [_debiased_bias_sq(estimates[idx], exact) for idx in resamples]
-    errors = np.linalg.norm((estimates - exact).reshape(seeds, -1), axis=1)
-    flat, exact_flat = estimates.reshape(seeds, -1), exact.reshape(-1)
-    norms = np.linalg.norm(flat, axis=1) * np.linalg.norm(exact_flat)
-    cosine = np.where(norms > 0, flat @ exact_flat / np.where(norms > 0, norms, 1), 0.0)
+    bias_sq = [_debiased_bias_sq(deviations[idx], zero) for idx in resamples]
+    errors = np.linalg.norm(deviations, axis=1)
+    flat, target_flat = estimates.reshape(seeds, -1), targets.reshape(seeds, -1)
+    norms = np.linalg.norm(flat, axis=1) * np.linalg.norm(target_flat, axis=1)
+    dots = (flat * target_flat).sum(axis=1)
+    cosine = np.where(norms > 0, dots / np.where(norms > 0, norms, 1), 0.0)
     variance = float(component_var.sum())
     return EstimatorStats(
         estimator=estimator,
@@ -124,7 +134,7 @@ def measure(
         bias=float(np.sqrt(max(bias_sq[0], 0.0))),
         bias_low=float(np.sqrt(max(np.percentile(bias_sq[1:], 2.5), 0.0))),
         bias_high=float(np.sqrt(max(np.percentile(bias_sq[1:], 97.5), 0.0))),
-        max_abs_z=projected_z(estimates.reshape(seeds, -1), exact.reshape(-1), directions),
+        max_abs_z=projected_z(deviations, zero, directions),
         variance=variance,
         rmse=float(np.sqrt((errors**2).mean())),
         rmse_theory=float(np.sqrt(variance / m)),
@@ -198,7 +208,11 @@ def ascent_curves(
                     grad = policy_gradient(mdp, logits)
                 else:
                     draws = sample_trajectories(mdp, logits, m, seed + SEED_STRIDE * run + step)
-                    grad = per_trajectory_gradients(mdp, logits, draws, name).mean(axis=0)
+                    if name == "ppo_epoch2":  # two epochs: the first step, then the second
+                        g, _, logits = ppo_second_epoch(mdp, logits, draws, step_size)
+                    else:
+                        g = per_trajectory_gradients(mdp, logits, draws, name)
+                    grad = g.mean(axis=0)
                 logits = logits + step_size * grad
                 total[step + 1] += expected_return(mdp, logits)
         curves[name] = (total / runs).tolist()
