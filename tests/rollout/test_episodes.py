@@ -66,3 +66,17 @@ def test_cartpole_native_vector_env_batches() -> None:
         assert torch.equal(last.sum(1), torch.ones(6, dtype=torch.long))
         assert torch.equal(last.float().argmax(1), lengths - 1)
         assert batch.env_steps >= int(lengths.sum())
+
+
+def test_next_observations_end_with_the_true_final_observation() -> None:
+    for batch in _collect(COUNTER_ID, num_envs=3, m=5):
+        following = batch.next_obs()
+        for i in range(batch.num_episodes):
+            length = int(batch.lengths[i])
+            ids = batch.obs[i, 0, 0]
+            # s_{t+1} of every step, the last one the final observation [id, length]
+            np.testing.assert_array_equal(
+                following[i, :length, 1].numpy(), np.arange(1, length + 1)
+            )
+            assert (following[i, :length, 0] == ids).all()
+            torch.testing.assert_close(batch.final_obs[i], following[i, length - 1])
