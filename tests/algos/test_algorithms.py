@@ -66,3 +66,16 @@ def test_algorithm_defaults_show_in_help(capsys: pytest.CaptureFixture[str]) -> 
 def test_each_algorithm_solves_cartpole(algo: str, tmp_path: Path) -> None:
     result = pgrad.train(pgrad.Config(algo=algo, run_dir=tmp_path / "run", progress=False))
     assert result.solved, result.summary()
+
+
+@pytest.mark.parametrize(
+    "env", ["InvertedPendulum-v5", "HalfCheetah-v5", "Hopper-v5", "Walker2d-v5"]
+)
+def test_mujoco_tasks_run(env: str, tmp_path: Path) -> None:
+    pytest.importorskip("mujoco")
+    result = pgrad.train(
+        algo="ppo", env=env, num_envs=1, num_steps=64, num_minibatches=2, total_env_steps=64,
+        eval_episodes=1, normalize_observations=True, max_episode_steps=50,
+        run_dir=tmp_path / "run", progress=False, tensorboard=False,
+    )  # fmt: skip
+    assert result.env_steps >= 64 and not result.policy.discrete
