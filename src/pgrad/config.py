@@ -196,6 +196,9 @@ class Config:
     eval_interval: int = 20
     """Also evaluate every this many updates (0: only when a batch reaches the target, and at the
     end)."""
+    confirm_episodes: int = 0
+    """When an evaluation reaches the target, confirm it on this many fresh episodes before
+    calling the run solved; training goes on if the confirmation fails (0: no confirmation)."""
 
     # --- run ----------------------------------------------------------------------------------
     seed: int = 1
@@ -233,6 +236,10 @@ class Config:
         require_positive_int(self, "torch_threads", "e.g. --torch-threads 1")
         if self.max_episode_steps is not None:
             require_positive_int(self, "max_episode_steps", "or leave it unset")
+        require(
+            self.confirm_episodes >= 0,
+            f"confirm_episodes must be >= 0 (got {self.confirm_episodes}); e.g. 1000",
+        )
         require(
             self.eval_interval >= 0,
             f"eval_interval must be >= 0 (got {self.eval_interval}); 0 turns it off",

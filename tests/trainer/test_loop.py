@@ -61,3 +61,16 @@ def test_ctrl_c_still_writes_every_output(tmp_path: Path, monkeypatch: pytest.Mo
     assert (run / "checkpoints" / "final.safetensors").is_file()
     assert (run / "learning_curve.png").is_file()
     assert len(read_metrics(run / "metrics.csv")) == 2
+
+
+def test_a_pass_must_be_confirmed_on_fresh_episodes(tmp_path: Path) -> None:
+    # A target the 4-episode evaluation reaches by luck before 200 fresh episodes confirm it.
+    cfg = _cfg(tmp_path / "run", target_return=60.0, eval_interval=1, confirm_episodes=200,
+               total_env_steps=8000)  # fmt: skip
+    result = pgrad.train(cfg)
+    rows = read_metrics(tmp_path / "run" / "metrics.csv")
+    confirmed = [i for i, r in enumerate(rows) if "eval/confirm_mean" in r]
+    assert all(rows[i]["eval/return_mean"] >= 60.0 for i in confirmed)
+    failed = [i for i in confirmed if rows[i]["eval/confirm_mean"] < 60.0]
+    assert failed and failed[0] < len(rows) - 1  # a failed confirmation; training went on
+    assert result.solved and rows[-1]["eval/confirm_mean"] >= 60.0

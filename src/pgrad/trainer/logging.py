@@ -28,6 +28,7 @@ COLUMNS = (
     "opt/epochs",
     "eval/return_mean",
     "eval/return_std",
+    "eval/confirm_mean",
 )
 """The CSV header, in order."""
 

@@ -3,7 +3,9 @@
 Stopping: after each update the loop evaluates the policy (E episodes stepped together, actions
 sampled as in training) when the update's batch reached the target return, every
 ``eval_interval`` updates, and once the step budget is spent. The run is *solved* when an
-evaluation's mean return reaches the target; training stops there. Otherwise it stops at the first
+evaluation's mean return reaches the target (and, with ``confirm_episodes``, a second evaluation
+on that many fresh episodes does too); training stops there. Evaluation time is not counted in
+``train_seconds``. Otherwise it stops at the first
 update boundary at or past ``total_env_steps`` (an update never cuts an episode, so the last batch
 may overshoot the budget by less than one batch). Ctrl-C stops it early: the policy as it is then
 is evaluated and every output is still written, with ``"interrupted": true`` in the summary.
@@ -93,6 +95,10 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
     evaluator = Evaluator(
         cfg.env, cfg.eval_episodes, cfg.seed + EVAL_SEED_OFFSET, cfg.max_episode_steps
     )
+    confirmer = None
+    if cfg.confirm_episodes > 0:
+        confirmer = Evaluator(cfg.env, cfg.confirm_episodes, cfg.seed + 2 * EVAL_SEED_OFFSET,
+                              cfg.max_episode_steps)  # fmt: skip
     target = cfg.target_return if cfg.target_return is not None else info.reward_threshold
     create_run_dir(run_dir)
     resolved = dataclasses.replace(cfg, run_dir=run_dir)
@@ -166,6 +172,10 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
                     row["eval/return_mean"] = evaluation.mean
                     row["eval/return_std"] = evaluation.std
                     solved = target is not None and evaluation.mean >= target
+                    if solved and confirmer is not None:  # a lucky draw must hold up
+                        confirmation = confirmer.run(policy)
+                        row["eval/confirm_mean"] = confirmation.mean
+                        solved = confirmation.mean >= target
                     if evaluation.mean > best:
                         best = evaluation.mean
                         save_policy(checkpoints, "best", policy, **meta, update=updates,
@@ -182,6 +192,8 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
         evaluation = evaluator.run(policy)
         solved = target is not None and evaluation.mean >= target
     evaluator.close()
+    if confirmer is not None:
+        confirmer.close()
 
     save_policy(checkpoints, "final", policy, **meta, update=updates, env_steps=env_steps,
                 eval_mean=evaluation.mean)  # fmt: skip
