@@ -1,0 +1,155 @@
+"""Time to solve CartPole-v1: pgrad against Stable-Baselines3 under one protocol, seeds interleaved.
+
+    pip install -e ".[bench]"
+    python benchmarks/time_to_solve.py --seeds 10
+
+Protocol (the same for every library): wall-clock seconds of training, evaluation excluded, until
+the policy as trained, *sampling* its actions, averages >= 475 over 100 CartPole-v1 episodes
+stepped together in one vector environment. The evaluation runs after every update whose recent
+training episodes average >= 475 (pgrad: the update's batch, or the last 100 finished episodes of
+fixed-length rollouts; Stable-Baselines3: its last 100 finished episodes): evaluating after every
+update of a 40-step A2C rollout would cost hours of evaluation per run. A pass counts only if the
+same policy also averages >= 475 on 1000 fresh episodes (else training goes on). Runs are
+capped at ``--cap`` seconds of training. Stable-Baselines3 runs PPO and A2C with the RL Baselines3
+Zoo hyperparameters for CartPole-v1; its policy is evaluated by the same batched evaluator.
+
+Prints one line per run and, at the end, the median seconds and env steps per method and the
+ratio of each peer's median to pgrad's default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+TARGET = 475.0
+EVAL_EPISODES = 100
+CONFIRM_EPISODES = 1000
+
+
+def run_pgrad(algo: str, seed: int, cap: float) -> tuple[float, int, bool]:
+    """(train seconds, env steps, solved) of one pgrad run under the protocol."""
+    import pgrad
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = pgrad.Config(
+            algo=algo, seed=seed, eval_interval=0, eval_episodes=EVAL_EPISODES,
+            confirm_episodes=CONFIRM_EPISODES, target_return=TARGET, total_env_steps=3_000_000,
+            run_dir=Path(tmp) / "run", progress=False, tensorboard=False,
+        )  # fmt: skip
+        result = pgrad.train(cfg)
+    return result.train_seconds, result.env_steps, result.solved and result.train_seconds <= cap
+
+
+class _SB3Policy:
+    """Lets pgrad's batched evaluator drive a Stable-Baselines3 model."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def sample(self, obs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.as_tensor(self.model.predict(obs.numpy(), deterministic=False)[0])
+
+    def mode(self, obs: torch.Tensor) -> torch.Tensor:
+        return torch.as_tensor(self.model.predict(obs.numpy(), deterministic=True)[0])
+
+    def env_action(self, actions: torch.Tensor) -> np.ndarray:
+        return actions.numpy()
+
+
+def run_sb3(algo: str, seed: int, cap: float) -> tuple[float, int, bool]:
+    """(train seconds, env steps, solved) of one Stable-Baselines3 run under the protocol."""
+    from stable_baselines3 import A2C, PPO
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from pgrad.rollout.evaluate import Evaluator
+
+    evaluator = Evaluator("CartPole-v1", EVAL_EPISODES, seed + 1_000_003)
+    confirmer = Evaluator("CartPole-v1", CONFIRM_EPISODES, seed + 2_000_006)
+
+    class Protocol(BaseCallback):
+        """Evaluates after an update (at the start of the next rollout), off the clock."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.start = time.perf_counter()
+            self.excluded = 0.0
+            self.solved = False
+
+        def train_seconds(self) -> float:
+            return time.perf_counter() - self.start - self.excluded
+
+        def _on_rollout_start(self) -> None:
+            recent = [info["r"] for info in self.model.ep_info_buffer]
+            if not recent or np.mean(recent) < TARGET:
+                return
+            tick = time.perf_counter()
+            policy = _SB3Policy(self.model)
+            if evaluator.run(policy).mean >= TARGET:  # type: ignore[arg-type]
+                self.solved = confirmer.run(policy).mean >= TARGET  # type: ignore[arg-type]
+            self.excluded += time.perf_counter() - tick
+
+        def _on_step(self) -> bool:
+            return not self.solved and self.train_seconds() < cap
+
+    def linear(start: float) -> Any:
+        return lambda progress: progress * start
+
+    env = make_vec_env("CartPole-v1", n_envs=8, seed=seed)
+    if algo == "ppo":  # rl-baselines3-zoo hyperparams/ppo.yml, CartPole-v1
+        model: Any = PPO("MlpPolicy", env, n_steps=32, batch_size=256, gae_lambda=0.8, gamma=0.98,
+                         n_epochs=20, ent_coef=0.0, learning_rate=linear(1e-3),
+                         clip_range=linear(0.2), seed=seed, device="cpu", verbose=0)  # fmt: skip
+    else:  # rl-baselines3-zoo hyperparams/a2c.yml, CartPole-v1
+        model = A2C("MlpPolicy", env, ent_coef=0.0, seed=seed, device="cpu", verbose=0)
+    callback = Protocol()
+    callback.start = time.perf_counter()
+    model.learn(total_timesteps=5_000_000, callback=callback)
+    seconds = callback.train_seconds()
+    evaluator.close()
+    confirmer.close()
+    return seconds, int(model.num_timesteps), callback.solved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--cap", type=float, default=300.0, help="seconds of training per run")
+    parser.add_argument("--pgrad", nargs="*", default=["reinforce", "vpg", "a2c", "ppo"])
+    parser.add_argument("--sb3", nargs="*", default=["ppo", "a2c"])
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    methods = [(f"pgrad {a}", run_pgrad, a) for a in args.pgrad]
+    methods += [(f"sb3 {a}", run_sb3, a) for a in args.sb3]
+    results: dict[str, list[tuple[float, int, bool]]] = {name: [] for name, _, _ in methods}
+    for seed in range(1, args.seeds + 1):  # interleaved: every method runs seed k before k + 1
+        for name, run, algo in methods:
+            seconds, steps, solved = run(algo, seed, args.cap)
+            results[name].append((seconds, steps, solved))
+            print(f"seed {seed:2d} {name:16s} {seconds:8.3f} s {steps:9,d} steps "
+                  f"{'solved' if solved else 'NOT solved'}", flush=True)  # fmt: skip
+    print("\n| method | solved | median seconds | median env steps |")
+    print("|---|---:|---:|---:|")
+    medians = {}
+    for name, runs in results.items():
+        medians[name] = statistics.median(r[0] if r[2] else args.cap for r in runs)
+        steps = statistics.median(r[1] for r in runs)
+        solved = sum(r[2] for r in runs)
+        print(f"| {name} | {solved}/{len(runs)} | {medians[name]:.3f} | {steps:,.0f} |")
+    default = medians.get("pgrad reinforce")
+    if default:
+        for name in medians:
+            if name.startswith("sb3"):
+                print(f"{name} / pgrad reinforce: {medians[name] / default:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
