@@ -143,9 +143,11 @@ def report() -> None:
             for r in runs
         ]  # fmt: skip
         solved = sum(bool(r["solved"]) for r in runs)
+        unsolvable = any((r["target_return"] or 0) >= 1e8 for r in runs)  # fixed-budget tasks
         lines.append(
             f"| {env} | {algo} | {len(runs)} | {mean_std(finals)} | {mean_std(greedy)} "
-            f"| {solved}/{len(runs)} | {statistics.mean(r['env_steps'] for r in runs):,.0f} "
+            f"| {'-' if unsolvable else f'{solved}/{len(runs)}'} "
+            f"| {statistics.mean(r['env_steps'] for r in runs):,.0f} "
             f"| {statistics.mean(r['train_seconds'] for r in runs):.1f} s |"
         )
     (DOCS / "img").mkdir(parents=True, exist_ok=True)
