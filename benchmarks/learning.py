@@ -37,6 +37,16 @@ MUJOCO = {
     "vpg": dict(num_envs=4, episodes_per_update=4, lr=3e-4, value_lr=1e-3, value_epochs=80,
                 gamma=0.99, gae_lambda=0.97, normalize_observations=True),
 }  # fmt: skip
+# RL Baselines3 Zoo's tuned PPO settings for HalfCheetah (its hyperparams/ppo.yml), except that
+# pgrad's layers keep their orthogonal initialisation.
+HALFCHEETAH_TUNED = dict(
+    algo="ppo", num_envs=1, num_steps=512, num_minibatches=8, gamma=0.98, gae_lambda=0.92,
+    lr=2.0633e-05, value_lr=2.0633e-05, entropy_coef=0.000401762, clip_coef=0.1,
+    update_epochs=20, max_grad_norm=0.8, value_coef=0.58096, init_log_std=-2.0,
+    activation="relu", hidden_sizes=(256, 256), normalize_observations=True,
+    normalize_rewards=True,
+)  # fmt: skip
+
 SUITES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "classic": [
         (env, algo, {"total_env_steps": 500_000})
@@ -62,23 +72,38 @@ SUITES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
         for algo, kw in MUJOCO.items()
         for env in ("HalfCheetah-v5", "Hopper-v5")
     ],
+    "halfcheetah-tuned": [
+        (
+            "HalfCheetah-v5",
+            "ppo-zoo-settings",
+            {
+                "total_env_steps": 1_000_000,
+                "target_return": 1e9,
+                "eval_episodes": 10,
+                "eval_interval": 50,
+                **HALFCHEETAH_TUNED,
+            },
+        ),
+    ],
 }
+"""(task, label, settings): a run is named <task>__<label>__<seed>; ``algo`` defaults to label."""
 
 
-def run_one(env: str, algo: str, seed: int, settings: dict[str, Any]) -> str:
-    """Train one (env, algo, seed) unless its run is already complete; return its directory."""
+def run_one(env: str, label: str, seed: int, settings: dict[str, Any]) -> str:
+    """Train one (env, label, seed) unless its run is already complete; return its directory."""
     import pgrad  # imported in the worker process
 
-    run_dir = RUNS / f"{env}__{algo}__{seed}"
+    settings = {"algo": label, **settings}
+    run_dir = RUNS / f"{env}__{label}__{seed}"
     if (run_dir / "summary.json").is_file():
         return str(run_dir)
     if run_dir.exists():  # an interrupted run: start it again
         for path in sorted(run_dir.rglob("*"), reverse=True):
             path.unlink() if path.is_file() else path.rmdir()
-    cfg = pgrad.Config(algo=algo, env=env, seed=seed, run_dir=run_dir, progress=False,
-                       tensorboard=False, **settings)  # fmt: skip
+    cfg = pgrad.Config(env=env, seed=seed, run_dir=run_dir, progress=False, tensorboard=False,
+                       **settings)  # fmt: skip
     result = pgrad.train(cfg)
-    print(f"{env} {algo} seed {seed}: eval {result.evaluation.mean:.1f}, "
+    print(f"{env} {label} seed {seed}: eval {result.evaluation.mean:.1f}, "
           f"{result.env_steps} steps, {result.train_seconds:.0f} s", flush=True)  # fmt: skip
     return str(run_dir)
 
@@ -91,9 +116,9 @@ def main() -> None:
     parser.add_argument("--report", action="store_true", help="write docs/benchmarks.md")
     args = parser.parse_args()
     jobs = [
-        (env, algo, seed, settings)
+        (env, label, seed, settings)
         for suite in args.suite or []
-        for env, algo, settings in SUITES[suite]
+        for env, label, settings in SUITES[suite]
         for seed in range(1, args.seeds + 1)
     ]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
