@@ -97,12 +97,23 @@ def run_one(env: str, label: str, seed: int, settings: dict[str, Any]) -> str:
     run_dir = RUNS / f"{env}__{label}__{seed}"
     if (run_dir / "summary.json").is_file():
         return str(run_dir)
+    lock = RUNS / f"{run_dir.name}.lock"
+    try:  # one process per run, even across invocations
+        RUNS.mkdir(parents=True, exist_ok=True)
+        lock.touch(exist_ok=False)
+    except FileExistsError:
+        print(f"{run_dir.name}: running elsewhere (remove {lock} if it is not)", flush=True)
+        return str(run_dir)
     if run_dir.exists():  # an interrupted run: start it again
         for path in sorted(run_dir.rglob("*"), reverse=True):
             path.unlink() if path.is_file() else path.rmdir()
+        run_dir.rmdir()
     cfg = pgrad.Config(env=env, seed=seed, run_dir=run_dir, progress=False, tensorboard=False,
                        **settings)  # fmt: skip
-    result = pgrad.train(cfg)
+    try:
+        result = pgrad.train(cfg)
+    finally:
+        lock.unlink()
     print(f"{env} {label} seed {seed}: eval {result.evaluation.mean:.1f}, "
           f"{result.env_steps} steps, {result.train_seconds:.0f} s", flush=True)  # fmt: skip
     return str(run_dir)
