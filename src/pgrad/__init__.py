@@ -2,11 +2,13 @@
 
 Data flow of one training update (one sub-package per stage)::
 
-    envs ──► rollout ──► estimators ──► losses ──► algos (update) ──► train (log, checkpoint)
-    (Gymnasium)  (m episodes, [m, T])  (Psi_t = R(tau))  (-(1/m) sum log pi * Psi)
+    envs ──► rollout ──► estimators ──► losses ──► algos (update) ──► trainer (log, checkpoint)
+    (Gymnasium)  ([B, T] batches)  (Psi_t: R(tau), GAE, ...)  (-(1/m) sum log pi * Psi)
 
-Public API: :class:`Config`, :func:`train`, :func:`load_policy`, :func:`evaluate`, and the pure
-math :func:`discounted_returns`, :func:`trajectory_return_weights`, :func:`score_function_loss`.
+Public API: :class:`Config`, :func:`train`, :func:`load_policy`, :func:`evaluate`; the pure math
+(:func:`discounted_returns`, :func:`trajectory_return_weights`, :func:`reward_to_go`,
+:func:`returns_to_go`, :func:`gae`, :func:`td_residuals`, :func:`score_function_loss`,
+:func:`clipped_surrogate_loss`, :func:`value_loss`); and :mod:`pgrad.exact`, the lab.
 Attributes load on first use, so ``import pgrad`` stays cheap.
 """
 
@@ -27,7 +29,13 @@ _EXPORTS = {
     "TrainResult": "pgrad.trainer.loop",
     "discounted_returns": "pgrad.estimators.returns",
     "trajectory_return_weights": "pgrad.estimators.returns",
+    "reward_to_go": "pgrad.estimators.returns",
+    "returns_to_go": "pgrad.estimators.returns",
+    "gae": "pgrad.estimators.advantages",
+    "td_residuals": "pgrad.estimators.advantages",
     "score_function_loss": "pgrad.losses.policy",
+    "clipped_surrogate_loss": "pgrad.losses.policy",
+    "value_loss": "pgrad.losses.value",
 }
 
 __all__ = sorted(_EXPORTS)
