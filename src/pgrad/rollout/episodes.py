@@ -86,7 +86,6 @@ class EpisodeSampler:
     """
 
     def __init__(self, envs: VectorEnv, seed: int, capacity: int = 1024) -> None:
-        self.envs = envs
         self.num_envs = envs.num_envs
         self.stepper = VectorStepper(envs, seed)
         obs_shape = envs.single_observation_space.shape
