@@ -5,13 +5,21 @@
 
 Protocol (the same for every library): wall-clock seconds of training, evaluation excluded, until
 the policy as trained, *sampling* its actions, averages >= 475 over 100 CartPole-v1 episodes
-stepped together in one vector environment. The evaluation runs after every update whose recent
-training episodes average >= 475 (pgrad: the update's batch, or the last 100 finished episodes of
-fixed-length rollouts; Stable-Baselines3: its last 100 finished episodes): evaluating after every
-update of a 40-step A2C rollout would cost hours of evaluation per run. A pass counts only if the
-same policy also averages >= 475 on 1000 fresh episodes (else training goes on). Runs are
-capped at ``--cap`` seconds of training. Stable-Baselines3 runs PPO and A2C with the RL Baselines3
-Zoo hyperparameters for CartPole-v1; its policy is evaluated by the same batched evaluator.
+stepped together in one vector environment (one batched forward per step). The evaluation runs
+after every update. A pass counts only if the same policy also averages >= 475 on 1000 fresh
+episodes (else training goes on); neither evaluation is timed. Runs are capped at ``--cap``
+seconds of training. Stable-Baselines3 runs PPO and A2C with the RL Baselines3 Zoo
+hyperparameters for CartPole-v1 (their learning-rate schedules span the Zoo's step budgets); its
+policy is evaluated by the same batched evaluator, through its own ``predict``. Every library uses
+one PyTorch thread.
+
+Methods: ``pgrad reinforce`` is ``pgrad train`` with its defaults; ``pgrad seed-formula`` is the
+estimator exactly as THEOREM.md states it (whole-trajectory return, no baseline, 1/m over
+trajectories) with the step size and batch its sweep chose; the other pgrad algorithms run with
+their defaults.
+
+Then (``--process-seeds``) it times the whole ``pgrad train --seed k`` process, from start to
+exit with every output written, as a user runs it.
 
 Prints one line per run and, at the end, the median seconds and env steps per method and the
 ratio of each peer's median to pgrad's default.
@@ -21,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,34 +44,40 @@ EVAL_EPISODES = 100
 CONFIRM_EPISODES = 1000
 
 
-def run_pgrad(algo: str, seed: int, cap: float) -> tuple[float, int, bool]:
+SEED_FORMULA = dict(algo="reinforce", psi="return", baseline="none", normalize_advantages=False,
+                    gamma=1.0, lr=0.05, num_envs=64, episodes_per_update=64)  # fmt: skip
+"""The theorem's estimator as stated, with the fastest settings of its sweep."""
+
+
+def run_pgrad(method: str, seed: int, cap: float) -> tuple[float, int, bool]:
     """(train seconds, env steps, solved) of one pgrad run under the protocol."""
     import pgrad
 
+    settings = SEED_FORMULA if method == "seed-formula" else dict(algo=method)
     with tempfile.TemporaryDirectory() as tmp:
         cfg = pgrad.Config(
-            algo=algo, seed=seed, eval_interval=0, eval_episodes=EVAL_EPISODES,
+            seed=seed, eval_interval=1, eval_episodes=EVAL_EPISODES,
             confirm_episodes=CONFIRM_EPISODES, target_return=TARGET, total_env_steps=3_000_000,
-            run_dir=Path(tmp) / "run", progress=False, tensorboard=False,
+            run_dir=Path(tmp) / "run", progress=False, tensorboard=False, **settings,
         )  # fmt: skip
         result = pgrad.train(cfg)
     return result.train_seconds, result.env_steps, result.solved and result.train_seconds <= cap
 
 
 class _SB3Policy:
-    """Lets pgrad's batched evaluator drive a Stable-Baselines3 model."""
+    """Lets pgrad's batched evaluator drive a Stable-Baselines3 model (pgrad's Acting protocol)."""
 
     def __init__(self, model: Any) -> None:
         self.model = model
 
-    def sample(self, obs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        return torch.as_tensor(self.model.predict(obs.numpy(), deterministic=False)[0])
+    def sample(self, obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return self.model.predict(obs, deterministic=False)[0]
 
-    def mode(self, obs: torch.Tensor) -> torch.Tensor:
-        return torch.as_tensor(self.model.predict(obs.numpy(), deterministic=True)[0])
+    def mode(self, obs: np.ndarray) -> np.ndarray:
+        return self.model.predict(obs, deterministic=True)[0]
 
-    def env_action(self, actions: torch.Tensor) -> np.ndarray:
-        return actions.numpy()
+    def env_action(self, actions: np.ndarray) -> np.ndarray:
+        return actions
 
 
 def run_sb3(algo: str, seed: int, cap: float) -> tuple[float, int, bool]:
@@ -87,9 +103,8 @@ def run_sb3(algo: str, seed: int, cap: float) -> tuple[float, int, bool]:
         def train_seconds(self) -> float:
             return time.perf_counter() - self.start - self.excluded
 
-        def _on_rollout_start(self) -> None:
-            recent = [info["r"] for info in self.model.ep_info_buffer]
-            if not recent or np.mean(recent) < TARGET:
+        def _on_rollout_start(self) -> None:  # every rollout after the first follows an update
+            if self.model.num_timesteps == 0:
                 return
             tick = time.perf_counter()
             policy = _SB3Policy(self.model)
@@ -104,26 +119,47 @@ def run_sb3(algo: str, seed: int, cap: float) -> tuple[float, int, bool]:
         return lambda progress: progress * start
 
     env = make_vec_env("CartPole-v1", n_envs=8, seed=seed)
-    if algo == "ppo":  # rl-baselines3-zoo hyperparams/ppo.yml, CartPole-v1
+    if algo == "ppo":  # rl-baselines3-zoo hyperparams/ppo.yml, CartPole-v1: n_timesteps 1e5
         model: Any = PPO("MlpPolicy", env, n_steps=32, batch_size=256, gae_lambda=0.8, gamma=0.98,
                          n_epochs=20, ent_coef=0.0, learning_rate=linear(1e-3),
                          clip_range=linear(0.2), seed=seed, device="cpu", verbose=0)  # fmt: skip
-    else:  # rl-baselines3-zoo hyperparams/a2c.yml, CartPole-v1
+        budget = 100_000
+    else:  # rl-baselines3-zoo hyperparams/a2c.yml, CartPole-v1: n_timesteps 5e5
         model = A2C("MlpPolicy", env, ent_coef=0.0, seed=seed, device="cpu", verbose=0)
+        budget = 500_000
     callback = Protocol()  # its clock starts here, after the model is built
-    model.learn(total_timesteps=5_000_000, callback=callback)
+    model.learn(total_timesteps=budget, callback=callback)
+    if not callback.solved:  # the last update's policy gets its evaluation too
+        callback._on_rollout_start()
     seconds = callback.train_seconds()
     evaluator.close()
     confirmer.close()
     return seconds, int(model.num_timesteps), callback.solved
 
 
+def process_seconds(seed: int) -> float:
+    """Wall seconds of the whole ``pgrad train --seed SEED`` process, every output written."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "pgrad.cli", "train", "--seed", str(seed),
+                   "--run-dir", str(Path(tmp) / "run"), "--no-progress"]  # fmt: skip
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        seconds = time.perf_counter() - start
+        written = {p.name for p in (Path(tmp) / "run").iterdir()}
+    missing = {"summary.json", "learning_curve.png", "checkpoints", "metrics.csv"} - written
+    if missing:
+        raise RuntimeError(f"pgrad train did not write {sorted(missing)}")
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--cap", type=float, default=300.0, help="seconds of training per run")
-    parser.add_argument("--pgrad", nargs="*", default=["reinforce", "vpg", "a2c", "ppo"])
+    parser.add_argument("--pgrad", nargs="*", default=["reinforce", "seed-formula", "vpg", "a2c",
+                                                        "ppo"])  # fmt: skip
     parser.add_argument("--sb3", nargs="*", default=["ppo", "a2c"])
+    parser.add_argument("--process-seeds", type=int, default=10)
     args = parser.parse_args()
     torch.set_num_threads(1)
     methods = [(f"pgrad {a}", run_pgrad, a) for a in args.pgrad]
@@ -133,7 +169,7 @@ def main() -> None:
         for name, run, algo in methods:
             seconds, steps, solved = run(algo, seed, args.cap)
             results[name].append((seconds, steps, solved))
-            print(f"seed {seed:2d} {name:16s} {seconds:8.3f} s {steps:9,d} steps "
+            print(f"seed {seed:2d} {name:20s} {seconds:8.3f} s {steps:9,d} steps "
                   f"{'solved' if solved else 'NOT solved'}", flush=True)  # fmt: skip
     print("\n| method | solved | median seconds | median env steps |")
     print("|---|---:|---:|---:|")
@@ -145,9 +181,15 @@ def main() -> None:
         print(f"| {name} | {solved}/{len(runs)} | {medians[name]:.3f} | {steps:,.0f} |")
     default = medians.get("pgrad reinforce")
     if default:
+        print()
         for name in medians:
             if name.startswith("sb3"):
                 print(f"{name} / pgrad reinforce: {medians[name] / default:.1f}x")
+    if args.process_seeds:
+        walls = [process_seconds(seed) for seed in range(1, args.process_seeds + 1)]
+        print(f"\nwhole `pgrad train` process, seeds 1..{args.process_seeds}: median "
+              f"{statistics.median(walls):.2f} s, max {max(walls):.2f} s "
+              f"({', '.join(f'{w:.2f}' for w in walls)})")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from pgrad.config import Config
 from pgrad.errors import PgradError
+from pgrad.policies.actor import Actor
 from pgrad.policies.mlp import MLPPolicy
 from pgrad.rollout.evaluate import Evaluation, Evaluator
 from pgrad.trainer import checkpoint
@@ -53,19 +53,27 @@ class TrainedPolicy:
         return self.module.spec.env.env_id
 
     def act(
-        self, obs: np.ndarray, deterministic: bool = False, generator: torch.Generator | None = None
+        self, obs: np.ndarray, deterministic: bool = False, rng: np.random.Generator | None = None
     ) -> np.ndarray:
         """Action(s) for one observation [obs_dim...] or a batch [B, obs_dim...].
 
-        Box actions come clipped to the action bounds, ready for ``env.step``.
+        Sampled actions draw from ``rng`` (default: a generator seeded from the OS). Box actions
+        come clipped to the action bounds, ready for ``env.step``.
         """
         obs_dim = self.module.spec.env.obs_dim
-        x = torch.as_tensor(np.asarray(obs, dtype=np.float32))
-        single = x.numel() == obs_dim
+        x = np.asarray(obs, dtype=np.float32)
+        single = x.size == obs_dim
         x = x.reshape(1 if single else -1, obs_dim)
-        a = self.module.mode(x) if deterministic else self.module.sample(x, generator)
-        out = self.module.env_action(a)
+        if deterministic:
+            a = self._actor.mode(x)
+        else:
+            a = self._actor.sample(x, rng if rng is not None else self._rng)
+        out = self._actor.env_action(a)
         return out[0] if single else out
+
+    def __post_init__(self) -> None:
+        self._actor = Actor(self.module)
+        self._rng = np.random.default_rng()
 
 
 def load_policy(path: str | Path) -> TrainedPolicy:

@@ -116,9 +116,9 @@ def test_no_information_crosses_a_termination() -> None:
 def test_baseline_and_standardize() -> None:
     weights = t([[3.0, 3.0, 0.0], [1.0, 0.0, 0.0]])
     mask = t([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
-    # mean over the 3 real steps = 7/3
+    # t = 0: each trajectory's baseline is the other's weight; t = 1: no other runs, b = 0
     torch.testing.assert_close(
-        batch_mean_baseline(weights, mask), t([[2 / 3, 2 / 3, 0.0], [-4 / 3, 0.0, 0.0]])
+        batch_mean_baseline(weights, mask), t([[2.0, 3.0, 0.0], [-2.0, 0.0, 0.0]])
     )
     z = standardize(weights, mask)
     real = z[mask.bool()]

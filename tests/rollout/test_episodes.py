@@ -16,7 +16,7 @@ def _collect(env_id: str, num_envs: int, m: int, batches: int = 3):
     envs, info = make_vector_env(env_id, num_envs)
     policy = build_policy(PolicySpec(info, (8,), "tanh"), seed=0)
     sampler = EpisodeSampler(envs, seed=0, capacity=4)  # tiny capacity: exercises growth
-    gen = torch.Generator().manual_seed(0)
+    gen = np.random.default_rng(0)
     out = [sampler.collect(policy, m, gen) for _ in range(batches)]
     envs.close()
     return out

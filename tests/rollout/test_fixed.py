@@ -15,7 +15,7 @@ def test_alignment_across_episode_ends() -> None:
     envs, info = make_vector_env(COUNTER_ID, 3)
     policy = build_policy(PolicySpec(info, (8,), "tanh", value="separate"), seed=0)
     sampler = FixedLengthSampler(envs, num_steps=12, seed=0)
-    gen = torch.Generator().manual_seed(0)
+    gen = np.random.default_rng(0)
     first, second = sampler.collect(policy, gen), sampler.collect(policy, gen)
     ended_total = 0
     for rollout in (first, second):
@@ -48,3 +48,32 @@ def test_alignment_across_episode_ends() -> None:
         assert second.obs[n, 0, 1] == first.obs[n, -1, 1] + 1
     assert ended_total == len(first.episode_returns) + len(second.episode_returns)
     envs.close()
+
+
+def test_finished_episodes_match_a_step_by_step_count() -> None:
+    """Returns and lengths reported per rollout equal a plain loop over the recorded steps."""
+    envs, info = make_vector_env(COUNTER_ID, 4)
+    policy = build_policy(PolicySpec(info, (8,), "tanh", value="separate"), seed=1)
+    sampler = FixedLengthSampler(envs, num_steps=5, seed=1)  # shorter than most episodes
+    rng = np.random.default_rng(1)
+    rollouts = [sampler.collect(policy, rng) for _ in range(6)]
+    envs.close()
+    expected: list[tuple[int, int, float, int]] = []
+    running = np.zeros(4)
+    length = np.zeros(4, np.int64)
+    for k, rollout in enumerate(rollouts):
+        ended = (rollout.terminated | rollout.truncated).numpy()
+        for t in range(5):
+            for n in range(4):
+                if rollout.mask[n, t]:
+                    running[n] += float(rollout.rewards[n, t])
+                    length[n] += 1
+                if ended[n, t]:
+                    expected.append((5 * k + t, n, running[n], int(length[n])))
+                    running[n], length[n] = 0.0, 0
+    expected.sort()
+    got_returns = [r for rollout in rollouts for r in rollout.episode_returns]
+    got_lengths = [n for rollout in rollouts for n in rollout.episode_lengths]
+    assert len(expected) > 4  # several episodes span rollouts
+    assert got_returns == [e[2] for e in expected]
+    assert got_lengths == [e[3] for e in expected]

@@ -8,8 +8,8 @@ minus the entropy bonus.
 from __future__ import annotations
 
 import torch
-from torch.optim import Optimizer
 
+from pgrad.algos.adam import Adam
 from pgrad.algos.common import rollout_weights, step
 from pgrad.config import Config
 from pgrad.estimators.advantages import standardize
@@ -21,7 +21,7 @@ from pgrad.types import Metrics
 
 
 def update(
-    policy: MLPPolicy, optimizer: Optimizer, batch: Rollout, cfg: Config, generator: torch.Generator
+    policy: MLPPolicy, optimizer: Adam, batch: Rollout, cfg: Config, generator: torch.Generator
 ) -> Metrics:
     """One optimiser step on the rollout's joint actor-critic loss."""
     advantages, targets = rollout_weights(batch, cfg)

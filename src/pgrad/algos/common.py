@@ -7,8 +7,8 @@ from typing import TypeVar
 
 import torch
 from torch import Tensor
-from torch.optim import Optimizer
 
+from pgrad.algos.adam import Adam
 from pgrad.config import Config
 from pgrad.estimators import WEIGHTINGS
 from pgrad.estimators.advantages import batch_mean_baseline, gae, standardize, value_baseline
@@ -20,17 +20,17 @@ from pgrad.rollout.fixed import Rollout
 B = TypeVar("B", EpisodeBatch, Rollout)
 
 
-def make_optimizer(policy: MLPPolicy, cfg: Config) -> torch.optim.Adam:
-    """Adam with two parameter groups: the policy (``lr``) and a separate value network."""
+def make_optimizer(policy: MLPPolicy, cfg: Config) -> Adam:
+    """Adam (eps 1e-5) with two parameter groups: the policy (``lr``) and a separate value net."""
     groups = [{"params": policy.policy_parameters(), "lr": cfg.lr, "base_lr": cfg.lr}]
     if policy.value_parameters():
         groups.append(
             {"params": policy.value_parameters(), "lr": cfg.value_lr, "base_lr": cfg.value_lr}
         )
-    return torch.optim.Adam(groups, eps=1e-5)
+    return Adam(groups, eps=1e-5)
 
 
-def set_learning_rate(optimizer: Optimizer, cfg: Config, progress: float) -> float:
+def set_learning_rate(optimizer: Adam, cfg: Config, progress: float) -> float:
     """Apply the schedule at ``progress`` in [0, 1] of the budget; return the policy's rate."""
     factor = 1.0 - progress if cfg.lr_schedule == "linear" else 1.0
     for group in optimizer.param_groups:
@@ -38,9 +38,9 @@ def set_learning_rate(optimizer: Optimizer, cfg: Config, progress: float) -> flo
     return float(optimizer.param_groups[0]["lr"])
 
 
-def step(optimizer: Optimizer, loss: Tensor, policy: MLPPolicy, max_grad_norm: float) -> float:
+def step(optimizer: Adam, loss: Tensor, policy: MLPPolicy, max_grad_norm: float) -> float:
     """Backpropagate ``loss``, clip the global gradient norm (if > 0), step; return the norm."""
-    optimizer.zero_grad(set_to_none=True)
+    optimizer.zero_grad()
     loss.backward()
     params = [p for p in policy.parameters() if p.grad is not None]
     if max_grad_norm > 0:

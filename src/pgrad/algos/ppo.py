@@ -9,8 +9,8 @@ the rollout's policy and the current one passes ``target_kl`` (if set).
 from __future__ import annotations
 
 import torch
-from torch.optim import Optimizer
 
+from pgrad.algos.adam import Adam
 from pgrad.algos.common import rollout_weights, step
 from pgrad.config import Config
 from pgrad.estimators.advantages import standardize
@@ -22,7 +22,7 @@ from pgrad.types import Metrics
 
 
 def update(
-    policy: MLPPolicy, optimizer: Optimizer, batch: Rollout, cfg: Config, generator: torch.Generator
+    policy: MLPPolicy, optimizer: Adam, batch: Rollout, cfg: Config, generator: torch.Generator
 ) -> Metrics:
     """``update_epochs`` passes of ``num_minibatches`` minibatch steps over the rollout."""
     advantages, targets = rollout_weights(batch, cfg)

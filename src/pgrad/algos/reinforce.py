@@ -13,8 +13,8 @@ update: episode batch -> Psi_t (:func:`pgrad.algos.common.episode_weights`) -> s
 from __future__ import annotations
 
 import torch
-from torch.optim import Optimizer
 
+from pgrad.algos.adam import Adam
 from pgrad.algos.common import episode_weights, step
 from pgrad.config import Config
 from pgrad.losses.policy import score_function_loss
@@ -43,7 +43,7 @@ def loss(
 
 def update(
     policy: MLPPolicy,
-    optimizer: Optimizer,
+    optimizer: Adam,
     batch: EpisodeBatch,
     cfg: Config,
     generator: torch.Generator,

@@ -72,13 +72,18 @@ def gae(
 
 
 def batch_mean_baseline(weights: Tensor, mask: Tensor) -> Tensor:
-    """Psi_t - b with b the mean of Psi over the batch's real steps, float [B, T].
+    """Psi_t - b_t, with b_t for trajectory i the mean of the *other* trajectories' Psi_t.
 
-    b is computed from the same batch, so the estimate is biased by O(1/m); the exact-gradient lab
-    measures it.
+    b_t^i = (sum_{j != i} Psi_t^j mask_t^j) / (sum_{j != i} mask_t^j), 0 where no other trajectory
+    is still running at t. It depends only on the other trajectories, which are independent of
+    trajectory i, so E[grad log pi(a_t^i|s_t^i) b_t^i] = 0 and the estimate stays unbiased for any
+    m >= 2 (a plain batch mean, i included, would bias it by O(1/m)). float [B, T].
     """
     check_episode_batch(weights=weights, mask=mask)
-    baseline = (weights * mask).sum() / mask.sum().clamp_min(1.0)
+    total = (weights * mask).sum(dim=0, keepdim=True)  # [1, T]
+    count = mask.sum(dim=0, keepdim=True)
+    others = count - mask
+    baseline = (total - weights * mask) / others.clamp_min(1.0)
     return (weights - baseline) * mask
 
 

@@ -118,7 +118,7 @@ LAB_ESTIMATORS: dict[str, Callable[[LabBatch], torch.Tensor]] = {
 """Psi_t of each estimator the lab measures, from the same functions the trainer uses:
 
 - ``reinforce``: R(tau) (THEOREM.md's g_hat); ``reward_to_go``: sum_{t'>=t} gamma^t' r_t';
-- ``mean_baseline``: R(tau) minus the batch's mean return (biased by O(1/m): b uses the batch);
+- ``mean_baseline``: R(tau) minus the mean return of the batch's *other* trajectories (unbiased);
 - ``value_baseline``: reward-to-go minus gamma^t V_t(s_t) with the exact values (unbiased);
 - ``gae``: GAE(gamma, 0.95) with an approximate, time-averaged V (biased, as a learned critic is).
 """

@@ -2,16 +2,16 @@
 
 A policy maps observations [B, obs_dim] to an action distribution: categorical for Discrete
 actions, diagonal Gaussian for Box actions (a learned, state-independent log standard deviation).
-Entry points:
+Entry points (all PyTorch, for the losses; rollouts act through :class:`pgrad.policies.actor.Actor`,
+the same network in NumPy):
 
-- :meth:`MLPPolicy.sample` draws actions for the rollout (no autograd, a dedicated generator);
-- :meth:`MLPPolicy.act` also returns log pi(a|s) and V(s) of the draw (for A2C and PPO);
-- :meth:`MLPPolicy.evaluate_actions` gives log pi(a|s) and the entropy with autograd (for losses);
+- :meth:`MLPPolicy.evaluate_actions` gives log pi(a|s) and the entropy with autograd;
+- :meth:`MLPPolicy.evaluate` also gives V(s), with one pass over a shared trunk;
 - :meth:`MLPPolicy.value` gives V(s) (``value="separate"``: its own MLP; ``"shared"``: a head on
   the policy's hidden layers).
 
-The Gaussian's sample is what the log-probability refers to; it is clipped to the action bounds
-only when sent to the environment (:meth:`MLPPolicy.env_action`).
+A Gaussian action's unclipped sample is what the log-probability refers to; it is clipped to the
+action bounds only when sent to the environment (:meth:`pgrad.policies.actor.Actor.env_action`).
 
 Observation normalisation keeps a running mean and variance in buffers (saved with the weights);
 they change only through :meth:`MLPPolicy.update_observation_stats`, which the trainer calls after
@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -151,37 +150,6 @@ class MLPPolicy(nn.Module):
         """Logits [B, A] (Discrete) or Gaussian means [B, act_dim] (Box) for obs [B, obs_dim]."""
         return self._policy_out(self.normalize(obs))[1]
 
-    def sample(self, obs: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """Draw a ~ pi(.|s) for obs [B, obs_dim]: int64 [B] or float [B, act_dim]. No autograd."""
-        with torch.inference_mode():
-            return self._draw(self(obs), generator)
-
-    def _draw(self, out: Tensor, generator: torch.Generator | None) -> Tensor:
-        if self.discrete:
-            return torch.multinomial(out.softmax(-1), 1, generator=generator).squeeze(1)
-        noise = torch.randn(out.shape, generator=generator, dtype=out.dtype)
-        return out + noise * self.log_std.exp()
-
-    def act(
-        self, obs: Tensor, generator: torch.Generator | None = None
-    ) -> tuple[Tensor, Tensor, Tensor]:
-        """(actions, log pi(a|s), V(s)) for obs [B, obs_dim], each [B...]; no autograd.
-
-        V(s) is zeros for a policy without a value function.
-        """
-        with torch.inference_mode():
-            x = self.normalize(obs)
-            features, out = self._policy_out(x)
-            actions = self._draw(out, generator)
-            log_prob = self._log_prob_entropy(out, actions)[0]
-            return actions, log_prob, self._value(x, features)
-
-    def mode(self, obs: Tensor) -> Tensor:
-        """The most likely action (argmax or Gaussian mean) for obs [B, obs_dim]. No autograd."""
-        with torch.inference_mode():
-            out = self(obs)
-            return out.argmax(-1) if self.discrete else out
-
     def _log_prob_entropy(self, out: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
         if self.discrete:
             logp_all = torch.log_softmax(out, -1)
@@ -234,12 +202,6 @@ class MLPPolicy(nn.Module):
         """Every other parameter (policy, log std, and a shared value head)."""
         value_ids = {id(p) for p in self.value_parameters()}
         return [p for p in self.parameters() if id(p) not in value_ids]
-
-    def env_action(self, actions: Tensor) -> np.ndarray:
-        """Actions as the environment takes them: Box actions clipped to the bounds."""
-        if self.discrete:
-            return actions.numpy()
-        return torch.clamp(actions, self.action_low, self.action_high).numpy()
 
 
 def build_policy(spec: PolicySpec, seed: int) -> MLPPolicy:

@@ -28,6 +28,7 @@ from gymnasium.vector import VectorEnv
 from torch import Tensor
 
 from pgrad.errors import PgradError
+from pgrad.policies.actor import Actor
 from pgrad.policies.mlp import MLPPolicy
 from pgrad.rollout.stepper import VectorStepper
 
@@ -82,7 +83,9 @@ class EpisodeSampler:
 
     Buffers are preallocated as time-major [capacity, N, ...] arrays, grow by doubling when an
     unusually long collection needs it, and are reused across collections. Per step there is one
-    batched policy forward and a fixed number of NumPy operations over all N copies.
+    batched NumPy policy forward (:class:`pgrad.policies.actor.Actor`), one environment call and
+    a few array writes; the bookkeeping of which copy runs which episode happens only at steps
+    where an episode ends.
     """
 
     def __init__(self, envs: VectorEnv, seed: int, capacity: int = 1024) -> None:
@@ -104,42 +107,46 @@ class EpisodeSampler:
         self._rewards = np.zeros((capacity, n), np.float32)
         self._terminated = np.zeros((capacity, n), np.bool_)
         self._truncated = np.zeros((capacity, n), np.bool_)
-        self._episode = np.zeros((capacity, n), np.int64)
-        self._position = np.zeros((capacity, n), np.int64)
+
+    def _buffers(self) -> tuple[np.ndarray, ...]:
+        return self._obs, self._actions, self._rewards, self._terminated, self._truncated
 
     def _grow(self) -> None:
-        old = (self._obs, self._actions, self._rewards, self._terminated, self._truncated,
-               self._episode, self._position)  # fmt: skip
+        old = self._buffers()
         size = self._capacity
         self._alloc(2 * size)
-        new = (self._obs, self._actions, self._rewards, self._terminated, self._truncated,
-               self._episode, self._position)  # fmt: skip
-        for src, dst in zip(old, new, strict=True):
+        for src, dst in zip(old, self._buffers(), strict=True):
             dst[:size] = src
 
     def collect(
-        self, policy: MLPPolicy, num_episodes: int, generator: torch.Generator
+        self, policy: MLPPolicy, num_episodes: int, rng: np.random.Generator
     ) -> EpisodeBatch:
         """Run ``policy`` until ``num_episodes`` complete episodes are recorded.
 
         Args:
-            policy: acts on observations [N, obs_dim].
+            policy: acts (through its NumPy :class:`Actor`) on observations [N, obs_dim].
             num_episodes: m.
-            generator: source of the action samples.
+            rng: source of the action samples.
 
         Returns:
             The padded :class:`EpisodeBatch`.
         """
         n, m = self.num_envs, num_episodes
+        actor = Actor(policy)
+        step = self.stepper.step
         obs = self.stepper.reset()
         episode = np.full(n, -1, np.int64)  # episode number each copy is running, -1 when idle
         first = min(n, m)
         episode[:first] = np.arange(first)
         started, finished = first, 0
-        position = np.zeros(n, np.int64)
+        ep_env = np.zeros(m, np.int64)  # the copy that runs episode i ...
+        ep_start = np.zeros(m, np.int64)  # ... from this step on
+        ep_env[:first] = np.arange(first)
         lengths = np.zeros(m, np.int64)
         final_obs = np.zeros((m, self._obs_dim), np.float32)
-        env_steps, t = 0, 0
+        t = 0
+        sample, env_action = actor.sample, actor.env_action
+        obs_buf, act_buf, rew_buf, term_buf, trunc_buf = self._buffers()
         while finished < m:
             if t == self._capacity:
                 if t >= MAX_STEPS_PER_COLLECTION:
@@ -148,58 +155,57 @@ class EpisodeSampler:
                         "time limit: set --max-episode-steps"
                     )
                 self._grow()
-            self._obs[t] = obs
-            actions = policy.sample(torch.from_numpy(self._obs[t]), generator)
-            self._actions[t] = actions.numpy()
-            self._episode[t] = episode
-            self._position[t] = position
-            step = self.stepper.step(policy.env_action(actions))
-            self._rewards[t] = step.rewards
-            self._terminated[t] = step.terminated
-            self._truncated[t] = step.truncated
-            env_steps += int(step.real.sum())
-            obs = step.obs
+                obs_buf, act_buf, rew_buf, term_buf, trunc_buf = self._buffers()
+            obs_buf[t] = obs
+            actions = sample(obs, rng)
+            act_buf[t] = actions
+            obs, rew_buf[t], term_buf[t], trunc_buf[t] = step(env_action(actions))
             t += 1
-            position += 1
-            done = step.ended & (episode >= 0)
-            if done.any():
-                ids = episode[done]
-                lengths[ids] = position[done]
-                final_obs[ids] = obs[done]
-                finished += ids.size
-                episode[done] = -1
-            # A copy that just took its autoreset step may start the next episode.
-            ready = np.flatnonzero(~step.real)
-            if ready.size and started < m:
-                take = ready[: m - started]
-                episode[take] = np.arange(started, started + take.size)
-                position[take] = 0
+            ended = self.stepper.ended
+            if not ended.any():
+                continue
+            done = np.flatnonzero(ended & (episode >= 0))
+            ids = episode[done]
+            lengths[ids] = t - ep_start[ids]
+            final_obs[ids] = obs[done]
+            finished += ids.size
+            episode[done] = -1
+            if started < m:  # copies that ended take their autoreset step, then start anew
+                take = np.flatnonzero(ended)[: m - started]
+                new = np.arange(started, started + take.size)
+                episode[take] = new
+                ep_env[new] = take
+                ep_start[new] = t + 1
                 started += take.size
-        self.stepper.pop_finished()  # the batch reports its own episodes, idle ones excluded
-        return self._gather(t, lengths, final_obs, env_steps)
+        ended_all = self._terminated[: t - 1] | self._truncated[: t - 1]
+        env_steps = n * t - int(ended_all.sum())  # every ending but the last step's is followed
+        return self._gather(ep_env, ep_start, lengths, final_obs, env_steps)  # by a reset step
 
     def _gather(
-        self, steps: int, lengths: np.ndarray, final_obs: np.ndarray, env_steps: int
+        self,
+        ep_env: np.ndarray,
+        ep_start: np.ndarray,
+        lengths: np.ndarray,
+        final_obs: np.ndarray,
+        env_steps: int,
     ) -> EpisodeBatch:
-        episode = self._episode[:steps]
-        keep = episode >= 0
-        ids, pos = episode[keep], self._position[:steps][keep]
         m, horizon = lengths.shape[0], int(lengths.max())
+        valid = np.arange(horizon) < lengths[:, None]  # [m, T]
+        rows = (ep_start[:, None] + np.arange(horizon))[valid]
+        cols = np.broadcast_to(ep_env[:, None], (m, horizon))[valid]
 
         def pad(buffer: np.ndarray) -> Tensor:
             out = np.zeros((m, horizon, *buffer.shape[2:]), buffer.dtype)
-            out[ids, pos] = buffer[:steps][keep]
+            out[valid] = buffer[rows, cols]
             return torch.from_numpy(out)
 
-        mask = np.zeros((m, horizon), np.float32)
-        mask[ids, pos] = 1.0
         return EpisodeBatch(
             obs=pad(self._obs),
             actions=pad(self._actions),
             rewards=pad(self._rewards),
             terminated=pad(self._terminated),
             truncated=pad(self._truncated),
-            mask=torch.from_numpy(mask),
+            mask=torch.from_numpy(valid.astype(np.float32)),
             lengths=torch.from_numpy(lengths),
             final_obs=torch.from_numpy(final_obs),
             env_steps=env_steps,

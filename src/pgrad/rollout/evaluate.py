@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from gymnasium.vector import VectorEnv
 
 from pgrad.envs.make import make_vector_env
+from pgrad.policies.actor import Acting, Actor
 from pgrad.policies.mlp import MLPPolicy
 
 
@@ -48,10 +48,15 @@ class Evaluator:
         self.envs: VectorEnv
         self.envs, _ = make_vector_env(env_id, episodes, max_episode_steps)
         self._seed: int | None = seed
-        self.generator = torch.Generator().manual_seed(seed)
+        self.rng = np.random.default_rng(seed)
 
-    def run(self, policy: MLPPolicy, deterministic: bool = False) -> Evaluation:
-        """Evaluate ``policy``, sampling its actions unless ``deterministic`` (argmax / mean)."""
+    def run(self, policy: MLPPolicy | Acting, deterministic: bool = False) -> Evaluation:
+        """Evaluate ``policy``, sampling its actions unless ``deterministic`` (argmax / mean).
+
+        ``policy`` is a pgrad policy (acting through its NumPy :class:`Actor`) or anything with
+        the :class:`Acting` methods, such as an adapter around another library's model.
+        """
+        actor = Actor(policy) if isinstance(policy, MLPPolicy) else policy
         n = self.envs.num_envs
         obs, _ = self.envs.reset(seed=self._seed)
         self._seed = None
@@ -59,9 +64,9 @@ class Evaluator:
         returns = np.zeros(n, np.float64)
         lengths = np.zeros(n, np.int64)
         while alive.any():
-            flat = torch.from_numpy(obs.reshape(n, -1).astype(np.float32, copy=False))
-            actions = policy.mode(flat) if deterministic else policy.sample(flat, self.generator)
-            obs, rewards, terminated, truncated, _ = self.envs.step(policy.env_action(actions))
+            flat = np.asarray(obs, np.float32).reshape(n, -1)
+            actions = actor.mode(flat) if deterministic else actor.sample(flat, self.rng)
+            obs, rewards, terminated, truncated, _ = self.envs.step(actor.env_action(actions))
             returns += np.where(alive, rewards, 0.0)
             lengths += alive
             alive &= ~(terminated | truncated)

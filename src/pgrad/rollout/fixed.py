@@ -19,8 +19,9 @@ import torch
 from gymnasium.vector import VectorEnv
 from torch import Tensor
 
+from pgrad.policies.actor import Actor
 from pgrad.policies.mlp import MLPPolicy
-from pgrad.rollout.stepper import VectorStepper
+from pgrad.rollout.stepper import VectorStepper, finished_episodes, reset_steps
 
 
 @dataclass(frozen=True)
@@ -55,61 +56,71 @@ class Rollout:
 
 
 class FixedLengthSampler:
-    """Collects :class:`Rollout` s of ``num_steps`` steps into preallocated buffers."""
+    """Collects :class:`Rollout` s of ``num_steps`` steps into preallocated buffers.
+
+    The loop records observations, actions, rewards and flags only; log pi_old(a|s) and V of
+    every observation come after it from one batched PyTorch forward (the parameters do not change
+    during a rollout, so this is what a forward at each step would give), and autoreset steps and
+    finished episodes are derived from the recorded flags (:mod:`pgrad.rollout.stepper`).
+    """
 
     def __init__(self, envs: VectorEnv, num_steps: int, seed: int) -> None:
         self.stepper = VectorStepper(envs, seed)
         self.num_steps = num_steps
         n, t = envs.num_envs, num_steps
-        obs_dim = self.stepper.obs.shape[1]
         act_shape = envs.single_action_space.shape or ()
         act_dtype = np.int64 if act_shape == () else np.float32
-        self._obs = np.zeros((t, n, obs_dim), np.float32)
+        self._obs = np.zeros((t + 1, n, self.stepper.obs_dim), np.float32)  # [T] is s_T
         self._actions = np.zeros((t, n, *act_shape), act_dtype)
-        self._log_probs = np.zeros((t, n), np.float32)
-        self._values = np.zeros((t + 1, n), np.float32)
         self._rewards = np.zeros((t, n), np.float32)
         self._terminated = np.zeros((t, n), np.bool_)
         self._truncated = np.zeros((t, n), np.bool_)
-        self._real = np.zeros((t, n), np.bool_)
+        self._carry = (np.zeros(n, np.float64), np.zeros(n, np.int64))
         self._started = False
 
-    def collect(self, policy: MLPPolicy, generator: torch.Generator) -> Rollout:
-        """Step every copy ``num_steps`` times with ``policy``."""
+    def collect(self, policy: MLPPolicy, rng: np.random.Generator) -> Rollout:
+        """Step every copy ``num_steps`` times with ``policy``'s sampled actions."""
         if not self._started:
             self.stepper.reset()
             self._started = True
+        actor = Actor(policy)
+        step = self.stepper.step
+        ended_before = self.stepper.ended.copy()
         obs = self.stepper.obs
         for t in range(self.num_steps):
             self._obs[t] = obs
-            actions, log_probs, values = policy.act(torch.from_numpy(self._obs[t]), generator)
-            self._actions[t] = actions.numpy()
-            self._log_probs[t] = log_probs.numpy()
-            self._values[t] = values.numpy()
-            step = self.stepper.step(policy.env_action(actions))
-            self._rewards[t] = step.rewards
-            self._terminated[t] = step.terminated
-            self._truncated[t] = step.truncated
-            self._real[t] = step.real
-            obs = step.obs
+            actions = actor.sample(obs, rng)
+            self._actions[t] = actions
+            obs, self._rewards[t], self._terminated[t], self._truncated[t] = step(
+                actor.env_action(actions)
+            )
+        self._obs[-1] = obs
+        ended = self._terminated | self._truncated
+        real = ~reset_steps(ended, ended_before)
+        returns, lengths, self._carry = finished_episodes(self._rewards, ended, real, self._carry)
+        t, n = self.num_steps, self.stepper.num_envs
         with torch.inference_mode():
-            self._values[-1] = policy.value(torch.from_numpy(obs)).numpy()
-        returns, lengths = self.stepper.pop_finished()
+            flat_obs = torch.from_numpy(self._obs).reshape((t + 1) * n, -1)
+            flat_actions = torch.from_numpy(self._actions).reshape(t * n, *self._actions.shape[2:])
+            log_probs, _, values = policy.evaluate(flat_obs[: t * n], flat_actions)
+            last_values = policy.value(flat_obs[t * n :])
+        all_values = torch.cat([values, last_values]).reshape(t + 1, n)
 
-        def batch_first(a: np.ndarray) -> Tensor:
-            return torch.from_numpy(np.ascontiguousarray(np.swapaxes(a, 0, 1)))
+        def batch_first(a: np.ndarray | Tensor) -> Tensor:
+            x = torch.as_tensor(a)
+            return x.transpose(0, 1).contiguous()
 
         return Rollout(
-            obs=batch_first(self._obs),
+            obs=batch_first(self._obs[:-1]),
             actions=batch_first(self._actions),
-            log_probs=batch_first(self._log_probs),
-            values=batch_first(self._values[:-1]),
-            next_values=batch_first(self._values[1:]),
+            log_probs=batch_first(log_probs.reshape(t, n)),
+            values=batch_first(all_values[:-1]),
+            next_values=batch_first(all_values[1:]),
             rewards=batch_first(self._rewards),
             terminated=batch_first(self._terminated),
             truncated=batch_first(self._truncated),
-            mask=batch_first(self._real.astype(np.float32)),
-            episode_returns=returns,
-            episode_lengths=lengths,
-            env_steps=int(self._real.sum()),
+            mask=batch_first(real.astype(np.float32)),
+            episode_returns=returns.tolist(),
+            episode_lengths=lengths.tolist(),
+            env_steps=int(real.sum()),
         )

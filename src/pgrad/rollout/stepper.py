@@ -1,84 +1,95 @@
-"""One vector environment stepped in NEXT_STEP autoreset mode, with the samplers' bookkeeping.
+"""One vector environment stepped in NEXT_STEP autoreset mode, and the episodes found in its steps.
 
-A :class:`VectorStepper` holds the current observations, which copies are about to take an
-autoreset step (see :mod:`pgrad.envs.make`), and the return and length of each copy's running
-episode, so samplers can report finished episodes without per-copy Python loops.
+The samplers' inner loops do as little per step as possible: a :class:`VectorStepper` step is one
+call into the environment plus a flatten; everything that can be derived afterwards from the
+recorded ``[T, N]`` arrays (which steps were autoreset steps, which episodes finished and their
+returns) is derived afterwards, in a few whole-array operations (:func:`reset_steps`,
+:func:`finished_episodes`).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from gymnasium.vector import VectorEnv
 
 
-@dataclass(frozen=True)
-class Step:
-    """What one vector step returned, for N copies.
-
-    Attributes:
-        obs: float32 [N, obs_dim], the observations after the step (the true final observation of
-            a copy whose episode just ended; the first observation of the next episode after a
-            reset step).
-        rewards: float32 [N].
-        terminated, truncated: bool [N].
-        real: bool [N], False for copies that took an autoreset step (their action was ignored).
-        ended: bool [N], ``real & (terminated | truncated)``.
-    """
-
-    obs: np.ndarray
-    rewards: np.ndarray
-    terminated: np.ndarray
-    truncated: np.ndarray
-    real: np.ndarray
-    ended: np.ndarray
-
-
 class VectorStepper:
-    """Steps N copies together; tracks autoreset steps and finished episodes' returns."""
+    """Steps N copies together, with observations flattened to float32 [N, obs_dim]."""
 
     def __init__(self, envs: VectorEnv, seed: int) -> None:
         self.envs = envs
         self.num_envs = envs.num_envs
+        self.obs_dim = int(np.prod(envs.single_observation_space.shape))
         self._seed: int | None = seed
-        self.obs = np.zeros((self.num_envs, int(np.prod(envs.single_observation_space.shape))),
-                            np.float32)  # fmt: skip
-        self.resetting = np.zeros(self.num_envs, np.bool_)
-        self.episode_return = np.zeros(self.num_envs, np.float64)
-        self.episode_length = np.zeros(self.num_envs, np.int64)
-        self.finished_returns: list[float] = []
-        self.finished_lengths: list[int] = []
+        self.obs = np.zeros((self.num_envs, self.obs_dim), np.float32)
+        self.ended = np.zeros(self.num_envs, np.bool_)
+        """Which copies ended an episode at the last step (their next step is an autoreset)."""
 
     def reset(self) -> np.ndarray:
         """Reset every copy (seeded the first time only); return the observations [N, obs_dim]."""
         obs, _ = self.envs.reset(seed=self._seed)
         self._seed = None  # later resets continue the environments' own random streams
-        self.obs = obs.reshape(self.num_envs, -1).astype(np.float32, copy=False)
-        self.resetting[:] = False
-        self.episode_return[:] = 0.0
-        self.episode_length[:] = 0
+        self.obs = np.asarray(obs, np.float32).reshape(self.num_envs, self.obs_dim)
+        self.ended[:] = False
         return self.obs
 
-    def step(self, actions: np.ndarray) -> Step:
-        """Send ``actions`` [N, ...] to the environment; record finished episodes."""
-        obs, rewards, terminated, truncated, _ = self.envs.step(actions)
-        real = ~self.resetting
-        ended = real & (terminated | truncated)
-        self.episode_return += np.where(real, rewards, 0.0)
-        self.episode_length += real
-        if ended.any():
-            self.finished_returns.extend(self.episode_return[ended].tolist())
-            self.finished_lengths.extend(self.episode_length[ended].tolist())
-            self.episode_return[ended] = 0.0
-            self.episode_length[ended] = 0
-        self.resetting = terminated | truncated
-        self.obs = obs.reshape(self.num_envs, -1).astype(np.float32, copy=False)
-        return Step(self.obs, rewards.astype(np.float32, copy=False), terminated, truncated, real,
-                    ended)  # fmt: skip
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Send ``actions`` [N, ...]; return (obs [N, obs_dim], rewards, terminated, truncated).
 
-    def pop_finished(self) -> tuple[list[float], list[int]]:
-        """Returns and lengths of the episodes finished since the last call."""
-        out = (self.finished_returns, self.finished_lengths)
-        self.finished_returns, self.finished_lengths = [], []
-        return out
+        The observation of a copy whose episode ended at this step is its true final observation;
+        on the autoreset step after it, reward and both flags are zero (see :mod:`pgrad.envs.make`).
+        """
+        obs, rewards, terminated, truncated, _ = self.envs.step(actions)
+        self.obs = np.asarray(obs, np.float32).reshape(self.num_envs, self.obs_dim)
+        self.ended = terminated | truncated
+        return self.obs, rewards, terminated, truncated
+
+
+def reset_steps(ended: np.ndarray, ended_before: np.ndarray) -> np.ndarray:
+    """Which recorded steps were autoreset steps, bool [T, N].
+
+    Args:
+        ended: bool [T, N], ``terminated | truncated`` of each step.
+        ended_before: bool [N], whether each copy ended an episode at the step before ``ended[0]``.
+    """
+    out = np.empty_like(ended)
+    out[0] = ended_before
+    out[1:] = ended[:-1]
+    return out
+
+
+def finished_episodes(
+    rewards: np.ndarray, ended: np.ndarray, real: np.ndarray, carry: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Returns and lengths of the episodes that ended in ``T`` recorded steps, in order of ending.
+
+    Args:
+        rewards: float [T, N] (zero on autoreset steps).
+        ended: bool [T, N], ``terminated | truncated``.
+        real: bool [T, N], False on autoreset steps.
+        carry: (return so far, length so far) of each copy's running episode, float64 [N] and
+            int64 [N], from the previous call (zeros at the start).
+
+    Returns:
+        (returns float64 [E], lengths int64 [E], carry for the next call), E episodes ordered by
+        the step they ended at (ties by copy).
+    """
+    total = np.cumsum(rewards, axis=0, dtype=np.float64) + carry[0]
+    count = np.cumsum(real, axis=0, dtype=np.int64) + carry[1]
+    env, t = np.nonzero(ended.T)  # grouped by copy, in time order within a copy
+    end_total, end_count = total[t, env], count[t, env]
+    same = np.zeros(env.shape[0], np.bool_)
+    same[1:] = env[1:] == env[:-1]  # the previous ending in the list is this copy's previous one
+    prev_total = np.where(same, np.roll(end_total, 1), 0.0)
+    prev_count = np.where(same, np.roll(end_count, 1), 0)
+    order = np.lexsort((env, t))
+    returns = (end_total - prev_total)[order]
+    lengths = (end_count - prev_count)[order]
+    # What is left of each copy's running episode after its last ending.
+    last = np.ones(env.shape[0], np.bool_)
+    last[:-1] = env[:-1] != env[1:]  # each copy's last ending
+    last_total, last_count = np.zeros_like(carry[0]), np.zeros_like(carry[1])
+    last_total[env[last]] = end_total[last]
+    last_count[env[last]] = end_count[last]
+    new_carry = (total[-1] - last_total, count[-1] - last_count)
+    return returns, lengths, new_carry

@@ -15,6 +15,7 @@ COLUMNS = (
     "env_steps",
     "episodes",
     "time/train_seconds",
+    "time/rollout_seconds",
     "rollout/ep_return_mean",
     "rollout/ep_return_std",
     "rollout/ep_length_mean",
@@ -32,7 +33,7 @@ COLUMNS = (
 )
 """The CSV header, in order."""
 
-TIMING_COLUMNS = frozenset({"time/train_seconds"})
+TIMING_COLUMNS = frozenset({"time/train_seconds", "time/rollout_seconds"})
 """Columns that depend on the machine's speed; every other column is reproducible."""
 
 

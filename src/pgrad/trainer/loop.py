@@ -4,10 +4,14 @@ Stopping: after each update the loop evaluates the policy (E episodes stepped to
 sampled as in training) when the update's batch reached the target return, every
 ``eval_interval`` updates, and once the step budget is spent. The run is *solved* when an
 evaluation's mean return reaches the target (and, with ``confirm_episodes``, a second evaluation
-on that many fresh episodes does too); training stops there. Evaluation time is not counted in
-``train_seconds``. Otherwise it stops at the first
+on that many fresh episodes does too); training stops there. Otherwise it stops at the first
 update boundary at or past ``total_env_steps`` (an update never cuts an episode, so the last batch
-may overshoot the budget by less than one batch). Ctrl-C stops it early: the policy as it is then
+may overshoot the budget by less than one batch).
+
+Timing: ``train_seconds`` is the loop's wall time minus evaluations (sampling, the update,
+logging, checkpoints and the progress bar are all on the clock); ``rollout_seconds`` is the part
+spent sampling, so ``env_steps / rollout_seconds`` is the rollout's own limit, measured on the
+very policies the run trained. Ctrl-C stops it early: the policy as it is then
 is evaluated and every output is still written, with ``"interrupted": true`` in the summary.
 """
 
@@ -56,6 +60,7 @@ class TrainResult:
     updates: int
     episodes: int
     train_seconds: float
+    rollout_seconds: float
     wall_seconds: float
     evaluation: Evaluation
     target_return: float | None
@@ -71,6 +76,9 @@ class TrainResult:
             "updates": self.updates,
             "episodes": self.episodes,
             "train_seconds": round(self.train_seconds, 4),
+            "rollout_seconds": round(self.rollout_seconds, 4),
+            "steps_per_second": round(self.env_steps / max(self.train_seconds, 1e-9)),
+            "rollout_steps_per_second": round(self.env_steps / max(self.rollout_seconds, 1e-9)),
             "wall_seconds": round(self.wall_seconds, 4),
             "eval_mean": self.evaluation.mean,
             "eval_std": self.evaluation.std,
@@ -109,7 +117,8 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
                       cfg.normalize_observations)  # fmt: skip
     policy = build_policy(spec, cfg.seed)
     optimizer = make_optimizer(policy, cfg)
-    generator = torch.Generator().manual_seed(cfg.seed)
+    generator = torch.Generator().manual_seed(cfg.seed)  # the update's own draws (minibatches)
+    rng = np.random.default_rng(cfg.seed)  # the rollout's action samples
     algorithm = ALGORITHMS[cfg.algo]
     sampler: EpisodeSampler | FixedLengthSampler
     if cfg.episodic:
@@ -122,9 +131,11 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
     meta = {"env": cfg.env, "algo": cfg.algo, "seed": cfg.seed, "config": resolved.to_json()}
 
     env_steps = episodes = updates = 0
-    train_seconds, best = 0.0, -math.inf
+    train_seconds, rollout_seconds, best = 0.0, 0.0, -math.inf
     solved = False
     evaluation: Evaluation | None = None
+    best_state: dict[str, torch.Tensor] | None = None
+    best_meta: dict[str, Any] = {}
     recent: deque[float] = deque(maxlen=RECENT_EPISODES)
     rows: list[dict[str, float]] = []
     console = console or Console(stderr=True)
@@ -137,18 +148,19 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
                 lr = set_learning_rate(optimizer, cfg, env_steps / cfg.total_env_steps)
                 if isinstance(sampler, EpisodeSampler):
                     batch: EpisodeBatch | Rollout = sampler.collect(
-                        policy, cfg.episodes_per_update, generator
+                        policy, cfg.episodes_per_update, rng
                     )
                     returns = batch.episode_returns().tolist()
                     lengths = batch.lengths.tolist()
                     recent.clear()  # an episodic batch reports its own m episodes
                 else:
-                    batch = sampler.collect(policy, generator)
+                    batch = sampler.collect(policy, rng)
                     returns, lengths = batch.episode_returns, batch.episode_lengths
+                sampled = time.perf_counter()
+                rollout_seconds += sampled - tick
                 learn = scaler.scale(batch, cfg.gamma) if scaler is not None else batch
                 metrics = algorithm.update(policy, optimizer, learn, cfg, generator)
                 policy.update_observation_stats(batch.obs[batch.mask.bool()])
-                train_seconds += time.perf_counter() - tick
                 updates += 1
                 env_steps += batch.env_steps
                 episodes += len(returns)
@@ -158,7 +170,8 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
                     "update": updates,
                     "env_steps": env_steps,
                     "episodes": episodes,
-                    "time/train_seconds": train_seconds,
+                    "time/train_seconds": train_seconds + time.perf_counter() - tick,
+                    "time/rollout_seconds": rollout_seconds,
                     "rollout/ep_return_mean": float(window.mean()),
                     "rollout/ep_return_std": float(window.std()),
                     "rollout/ep_length_mean": float(np.mean(lengths)) if lengths else math.nan,
@@ -168,6 +181,7 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
                 reached = target is not None and row["rollout/ep_return_mean"] >= target
                 periodic = cfg.eval_interval > 0 and updates % cfg.eval_interval == 0
                 if reached or periodic or env_steps >= cfg.total_env_steps:
+                    train_seconds += time.perf_counter() - tick  # evaluation is off the clock
                     evaluation = evaluator.run(policy)
                     row["eval/return_mean"] = evaluation.mean
                     row["eval/return_std"] = evaluation.std
@@ -176,13 +190,16 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
                         confirmation = confirmer.run(policy)
                         row["eval/confirm_mean"] = confirmation.mean
                         solved = confirmation.mean >= target
-                    if evaluation.mean > best:
+                    tick = time.perf_counter()
+                    if evaluation.mean > best:  # kept in memory, written once at the end
                         best = evaluation.mean
-                        save_policy(checkpoints, "best", policy, **meta, update=updates,
-                                    env_steps=env_steps, eval_mean=evaluation.mean)  # fmt: skip
+                        best_state = {k: v.clone() for k, v in policy.state_dict().items()}
+                        best_meta = dict(update=updates, env_steps=env_steps, eval_mean=best)
                 logger.log(row)
                 rows.append(row)
-                bar.update(env_steps, env_steps / train_seconds, row["rollout/ep_return_mean"])
+                rate = env_steps / max(row["time/train_seconds"], 1e-9)
+                bar.update(env_steps, rate, row["rollout/ep_return_mean"])
+                train_seconds += time.perf_counter() - tick
     except KeyboardInterrupt:  # Ctrl-C: keep what was learned, write every output, then stop
         interrupted = True
     finally:
@@ -197,6 +214,10 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
 
     save_policy(checkpoints, "final", policy, **meta, update=updates, env_steps=env_steps,
                 eval_mean=evaluation.mean)  # fmt: skip
+    if best_state is not None:
+        snapshot = MLPPolicy(policy.spec)
+        snapshot.load_state_dict(best_state)
+        save_policy(checkpoints, "best", snapshot, **meta, **best_meta)
     from pgrad.trainer.plots import plot_learning_curve  # matplotlib only once the run is done
 
     plot_learning_curve(rows, target, title, run_dir / "learning_curve.png")
@@ -207,6 +228,7 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
         updates=updates,
         episodes=episodes,
         train_seconds=train_seconds,
+        rollout_seconds=rollout_seconds,
         wall_seconds=time.perf_counter() - wall_start,
         evaluation=evaluation,
         target_return=target,
