@@ -18,8 +18,7 @@ estimator exactly as THEOREM.md states it (whole-trajectory return, no baseline,
 trajectories) with the step size and batch its sweep chose; the other pgrad algorithms run with
 their defaults.
 
-Then (``--process-seeds``) it times the whole ``pgrad train --seed k`` process, from start to
-exit with every output written, as a user runs it.
+The whole ``pgrad train`` process, start-up included, is timed by ``benchmarks/startup.py``.
 
 Prints one line per run and, at the end, the median seconds and env steps per method and the
 ratio of each peer's median to pgrad's default.
@@ -29,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -137,21 +134,6 @@ def run_sb3(algo: str, seed: int, cap: float) -> tuple[float, int, bool]:
     return seconds, int(model.num_timesteps), callback.solved
 
 
-def process_seconds(seed: int) -> float:
-    """Wall seconds of the whole ``pgrad train --seed SEED`` process, every output written."""
-    with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, "-m", "pgrad.cli", "train", "--seed", str(seed),
-                   "--run-dir", str(Path(tmp) / "run"), "--no-progress"]  # fmt: skip
-        start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
-        seconds = time.perf_counter() - start
-        written = {p.name for p in (Path(tmp) / "run").iterdir()}
-    missing = {"summary.json", "learning_curve.png", "checkpoints", "metrics.csv"} - written
-    if missing:
-        raise RuntimeError(f"pgrad train did not write {sorted(missing)}")
-    return seconds
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
@@ -159,7 +141,6 @@ def main() -> None:
     parser.add_argument("--pgrad", nargs="*", default=["reinforce", "seed-formula", "vpg", "a2c",
                                                         "ppo"])  # fmt: skip
     parser.add_argument("--sb3", nargs="*", default=["ppo", "a2c"])
-    parser.add_argument("--process-seeds", type=int, default=10)
     args = parser.parse_args()
     torch.set_num_threads(1)
     methods = [(f"pgrad {a}", run_pgrad, a) for a in args.pgrad]
@@ -185,11 +166,6 @@ def main() -> None:
         for name in medians:
             if name.startswith("sb3"):
                 print(f"{name} / pgrad reinforce: {medians[name] / default:.1f}x")
-    if args.process_seeds:
-        walls = [process_seconds(seed) for seed in range(1, args.process_seeds + 1)]
-        print(f"\nwhole `pgrad train` process, seeds 1..{args.process_seeds}: median "
-              f"{statistics.median(walls):.2f} s, max {max(walls):.2f} s "
-              f"({', '.join(f'{w:.2f}' for w in walls)})")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ COMMON_DEFAULTS: dict[str, Any] = dict(
     num_minibatches=1,
     clip_coef=0.2,
     max_grad_norm=0.0,
+    eval_interval=1,
 )
 """Values for fields that an algorithm's defaults leave unset."""
 
@@ -78,6 +79,7 @@ ALGO_DEFAULTS: dict[str, dict[str, Any]] = {
         value_lr=7e-4,
         max_grad_norm=0.5,
         value_coef=0.5,
+        eval_interval=250,  # an update is 40 steps: evaluate about every 10k steps
     ),
     # PPO with the clipped surrogate (Schulman et al., 2017), settings of the original Atari/MuJoCo
     # line of implementations scaled to classic control.
@@ -99,6 +101,7 @@ ALGO_DEFAULTS: dict[str, dict[str, Any]] = {
         update_epochs=4,
         num_minibatches=4,
         clip_coef=0.2,
+        eval_interval=10,  # an update is 1024 steps: evaluate about every 10k steps
     ),
 }
 """Per-algorithm values of the fields left unset (None) in :class:`Config`."""
@@ -241,7 +244,7 @@ class Config:
             f"confirm_episodes must be >= 0 (got {self.confirm_episodes}); e.g. 1000",
         )
         require(
-            self.eval_interval >= 0,
+            isinstance(self.eval_interval, int) and self.eval_interval >= 0,
             f"eval_interval must be >= 0 (got {self.eval_interval}); 0 turns it off",
         )
         require(

@@ -80,3 +80,10 @@ def test_next_observations_end_with_the_true_final_observation() -> None:
             )
             assert (following[i, :length, 0] == ids).all()
             torch.testing.assert_close(batch.final_obs[i], following[i, length - 1])
+
+
+def test_env_steps_count_real_steps_only() -> None:
+    # One copy runs the m episodes back to back: every real step is one of theirs, and the
+    # autoreset step between two episodes is not an environment step.
+    for batch in _collect(COUNTER_ID, num_envs=1, m=5):
+        assert batch.env_steps == int(batch.lengths.sum())

@@ -11,7 +11,8 @@ forward over the whole rollout (:meth:`MLPPolicy.evaluate`).
 Sampling: a categorical action is the argmax of the logits plus Gumbel noise (the Gumbel-max
 trick: P(argmax = k) = softmax(logits)_k), a few whole-array operations with no softmax or
 cumulative sum; a Gaussian action is the mean plus ``exp(log_std)`` times a standard normal draw.
-Both draw from a ``numpy.random.Generator`` the caller owns, so rollouts are reproducible.
+The noise comes from a ``numpy.random.Generator`` the caller owns, so rollouts are reproducible;
+samplers draw it for many steps in one call (:meth:`Actor.noise`, :meth:`Actor.sample_with`).
 """
 
 from __future__ import annotations
@@ -94,19 +95,32 @@ class Actor:
         out += b
         return out
 
-    def sample(self, obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Draw a ~ pi(.|s): int64 [N] (Discrete) or float32 [N, act_dim] (Box, unclipped)."""
+    def noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        """Noise for ``shape`` = (steps, N) draws at once, float32 [steps, N, A or act_dim].
+
+        Discrete: -G, the negated Gumbel noise log E with E ~ Exponential(1); Box: standard
+        normal. Drawing a rollout's noise in one call is cheaper than one call per step; the
+        draws are the same random variables either way.
+        """
+        full = (*shape, self._out[1].shape[0])
+        if not self.discrete:
+            return rng.standard_normal(full, dtype=np.float32)
+        noise = rng.standard_exponential(full, dtype=np.float32)
+        np.maximum(noise, _TINY, out=noise)  # E = 0 (G = +inf) stays a sure win, warning-free
+        return np.log(noise, out=noise)
+
+    def sample_with(self, obs: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """a ~ pi(.|s) for obs [N, obs_dim] from one step of :meth:`noise` [N, A or act_dim]."""
         out = self(obs)
-        if self.discrete:  # Gumbel-max: argmax(logits + G), G = -log E with E ~ Exponential(1)
-            noise = rng.standard_exponential(out.shape, dtype=np.float32)
-            np.maximum(noise, _TINY, out=noise)  # E = 0 (G = +inf) stays a sure win, warning-free
-            np.log(noise, out=noise)
+        if self.discrete:  # Gumbel-max: argmax(logits + G)
             out -= noise
             return out.argmax(axis=1)
-        noise = rng.standard_normal(out.shape, dtype=np.float32)
-        noise *= np.exp(self._log_std)
-        out += noise
+        out += noise * np.exp(self._log_std)
         return out
+
+    def sample(self, obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Draw a ~ pi(.|s): int64 [N] (Discrete) or float32 [N, act_dim] (Box, unclipped)."""
+        return self.sample_with(obs, self.noise(rng, (1, obs.shape[0]))[0])
 
     def mode(self, obs: np.ndarray) -> np.ndarray:
         """argmax of the logits (Discrete) or the Gaussian mean (Box), for obs [N, obs_dim]."""

@@ -32,6 +32,9 @@ from pgrad.policies.actor import Actor
 from pgrad.policies.mlp import MLPPolicy
 from pgrad.rollout.stepper import VectorStepper
 
+NOISE_CHUNK = 64
+"""Steps of action noise drawn per call to the random generator."""
+
 MAX_STEPS_PER_COLLECTION = 1_000_000
 """Vector steps after which a collection gives up (an environment without a time limit)."""
 
@@ -145,8 +148,9 @@ class EpisodeSampler:
         lengths = np.zeros(m, np.int64)
         final_obs = np.zeros((m, self._obs_dim), np.float32)
         t = 0
-        sample, env_action = actor.sample, actor.env_action
+        sample, env_action = actor.sample_with, actor.env_action
         obs_buf, act_buf, rew_buf, term_buf, trunc_buf = self._buffers()
+        noise = actor.noise(rng, (NOISE_CHUNK, n))
         while finished < m:
             if t == self._capacity:
                 if t >= MAX_STEPS_PER_COLLECTION:
@@ -157,7 +161,9 @@ class EpisodeSampler:
                 self._grow()
                 obs_buf, act_buf, rew_buf, term_buf, trunc_buf = self._buffers()
             obs_buf[t] = obs
-            actions = sample(obs, rng)
+            if t % NOISE_CHUNK == 0 and t:
+                noise = actor.noise(rng, (NOISE_CHUNK, n))
+            actions = sample(obs, noise[t % NOISE_CHUNK])
             act_buf[t] = actions
             obs, rew_buf[t], term_buf[t], trunc_buf[t] = step(env_action(actions))
             t += 1

@@ -87,9 +87,10 @@ class FixedLengthSampler:
         step = self.stepper.step
         ended_before = self.stepper.ended.copy()
         obs = self.stepper.obs
+        noise = actor.noise(rng, (self.num_steps, self.stepper.num_envs))
         for t in range(self.num_steps):
             self._obs[t] = obs
-            actions = actor.sample(obs, rng)
+            actions = actor.sample_with(obs, noise[t])
             self._actions[t] = actions
             obs, self._rewards[t], self._terminated[t], self._truncated[t] = step(
                 actor.env_action(actions)

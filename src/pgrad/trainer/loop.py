@@ -11,7 +11,8 @@ may overshoot the budget by less than one batch).
 Timing: ``train_seconds`` is the loop's wall time minus evaluations (sampling, the update,
 logging, checkpoints and the progress bar are all on the clock); ``rollout_seconds`` is the part
 spent sampling, so ``env_steps / rollout_seconds`` is the rollout's own limit, measured on the
-very policies the run trained. Ctrl-C stops it early: the policy as it is then
+very policies the run trained; ``eval_seconds`` is the evaluations' (and confirmations') time
+during training. Ctrl-C stops it early: the policy as it is then
 is evaluated and every output is still written, with ``"interrupted": true`` in the summary.
 """
 
@@ -61,6 +62,7 @@ class TrainResult:
     episodes: int
     train_seconds: float
     rollout_seconds: float
+    eval_seconds: float
     wall_seconds: float
     evaluation: Evaluation
     target_return: float | None
@@ -77,6 +79,7 @@ class TrainResult:
             "episodes": self.episodes,
             "train_seconds": round(self.train_seconds, 4),
             "rollout_seconds": round(self.rollout_seconds, 4),
+            "eval_seconds": round(self.eval_seconds, 4),
             "steps_per_second": round(self.env_steps / max(self.train_seconds, 1e-9)),
             "rollout_steps_per_second": round(self.env_steps / max(self.rollout_seconds, 1e-9)),
             "wall_seconds": round(self.wall_seconds, 4),
@@ -103,10 +106,7 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
     evaluator = Evaluator(
         cfg.env, cfg.eval_episodes, cfg.seed + EVAL_SEED_OFFSET, cfg.max_episode_steps
     )
-    confirmer = None
-    if cfg.confirm_episodes > 0:
-        confirmer = Evaluator(cfg.env, cfg.confirm_episodes, cfg.seed + 2 * EVAL_SEED_OFFSET,
-                              cfg.max_episode_steps)  # fmt: skip
+    confirmer: Evaluator | None = None  # built when first needed: it may hold 1000 copies
     target = cfg.target_return if cfg.target_return is not None else info.reward_threshold
     create_run_dir(run_dir)
     resolved = dataclasses.replace(cfg, run_dir=run_dir)
@@ -131,7 +131,8 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
     meta = {"env": cfg.env, "algo": cfg.algo, "seed": cfg.seed, "config": resolved.to_json()}
 
     env_steps = episodes = updates = 0
-    train_seconds, rollout_seconds, best = 0.0, 0.0, -math.inf
+    train_seconds = rollout_seconds = eval_seconds = 0.0
+    best = -math.inf
     solved = False
     evaluation: Evaluation | None = None
     best_state: dict[str, torch.Tensor] | None = None
@@ -181,16 +182,22 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
                 reached = target is not None and row["rollout/ep_return_mean"] >= target
                 periodic = cfg.eval_interval > 0 and updates % cfg.eval_interval == 0
                 if reached or periodic or env_steps >= cfg.total_env_steps:
-                    train_seconds += time.perf_counter() - tick  # evaluation is off the clock
+                    evaluating = time.perf_counter()
+                    train_seconds += evaluating - tick  # evaluation is off the clock
                     evaluation = evaluator.run(policy)
                     row["eval/return_mean"] = evaluation.mean
                     row["eval/return_std"] = evaluation.std
                     solved = target is not None and evaluation.mean >= target
-                    if solved and confirmer is not None:  # a lucky draw must hold up
+                    if solved and cfg.confirm_episodes > 0:  # a lucky draw must hold up
+                        if confirmer is None:
+                            confirmer = Evaluator(cfg.env, cfg.confirm_episodes,
+                                                  cfg.seed + 2 * EVAL_SEED_OFFSET,
+                                                  cfg.max_episode_steps)  # fmt: skip
                         confirmation = confirmer.run(policy)
                         row["eval/confirm_mean"] = confirmation.mean
                         solved = confirmation.mean >= target
                     tick = time.perf_counter()
+                    eval_seconds += tick - evaluating
                     if evaluation.mean > best:  # kept in memory, written once at the end
                         best = evaluation.mean
                         best_state = {k: v.clone() for k, v in policy.state_dict().items()}
@@ -229,6 +236,7 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
         episodes=episodes,
         train_seconds=train_seconds,
         rollout_seconds=rollout_seconds,
+        eval_seconds=eval_seconds,
         wall_seconds=time.perf_counter() - wall_start,
         evaluation=evaluation,
         target_return=target,
