@@ -57,6 +57,9 @@ def test_unknown_keys_are_refused() -> None:
 def test_each_algorithm_fills_its_own_defaults() -> None:
     ppo, reinforce = Config(algo="ppo"), Config()
     assert (ppo.lr, ppo.psi, ppo.baseline, ppo.clip_coef) == (2.5e-4, "gae", "value", 0.2)
-    assert (reinforce.lr, reinforce.psi, reinforce.gamma) == (0.01, "return", 1.0)
+    assert (reinforce.lr, reinforce.psi, reinforce.gamma) == (0.05, "reward_to_go", 1.0)
+    assert reinforce.normalize_observations and not ppo.normalize_observations
+    intervals = (reinforce.eval_interval, ppo.eval_interval, Config(algo="a2c").eval_interval)
+    assert intervals == (1, 10, 250)
     assert Config(algo="ppo", lr=1e-3).lr == 1e-3  # an explicit value wins
     assert not ppo.episodic and reinforce.episodic

@@ -99,8 +99,8 @@ class Actor:
         """Noise for ``shape`` = (steps, N) draws at once, float32 [steps, N, A or act_dim].
 
         Discrete: -G, the negated Gumbel noise log E with E ~ Exponential(1); Box: standard
-        normal. Drawing a rollout's noise in one call is cheaper than one call per step; the
-        draws are the same random variables either way.
+        normal. Drawing a rollout's noise in one call is cheaper than one call per step, and
+        gives draws of the same distribution.
         """
         full = (*shape, self._out[1].shape[0])
         if not self.discrete:
