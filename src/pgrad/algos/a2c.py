@@ -35,7 +35,9 @@ def update(
     pg = score_function_loss(log_probs.reshape(n, t), advantages, mask, per="step")
     vf = value_loss(values.reshape(n, t), targets, mask)
     ent = (entropy.reshape(n, t) * mask).sum() / mask.sum().clamp_min(1.0)
-    loss = pg + cfg.value_coef * vf - cfg.entropy_coef * ent
+    loss = pg + cfg.value_coef * vf
+    if cfg.entropy_coef > 0:
+        loss = loss - cfg.entropy_coef * ent
     grad_norm = step(optimizer, loss, policy, cfg.max_grad_norm)
     return {"loss/policy": pg.item(), "loss/value": vf.item(), "policy/entropy": ent.item(),
             "opt/grad_norm": grad_norm}  # fmt: skip

@@ -56,7 +56,9 @@ def update(
             vf = value_loss(values, mb["targets"], mask, mb["old_values"], clip)
             count = mask.sum().clamp_min(1.0)
             ent = (entropy * mask).sum() / count
-            loss = pg + cfg.value_coef * vf - cfg.entropy_coef * ent
+            loss = pg + cfg.value_coef * vf
+            if cfg.entropy_coef > 0:
+                loss = loss - cfg.entropy_coef * ent
             stats["norm"].append(step(optimizer, loss, policy, cfg.max_grad_norm))
             with torch.no_grad():
                 log_ratio = log_probs - mb["old_log_probs"]

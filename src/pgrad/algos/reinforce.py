@@ -37,7 +37,9 @@ def loss(
     log_prob_flat, entropy_flat = policy.evaluate_actions(batch.obs[valid], batch.actions[valid])
     log_probs = torch.zeros_like(batch.mask).masked_scatter(valid, log_prob_flat)
     entropy = entropy_flat.mean()
-    value = score_function_loss(log_probs, weights, batch.mask) - cfg.entropy_coef * entropy
+    value = score_function_loss(log_probs, weights, batch.mask)
+    if cfg.entropy_coef > 0:  # (a zero-weighted term would still cost a backward pass)
+        value = value - cfg.entropy_coef * entropy
     return value, {"loss/policy": value.detach().item(), "policy/entropy": entropy.item()}
 
 

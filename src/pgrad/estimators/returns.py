@@ -87,8 +87,8 @@ def reward_to_go(rewards: Tensor, mask: Tensor, gamma: float) -> Tensor:
 
     Dropping the rewards before t keeps the estimator unbiased (an action cannot change rewards
     already received) and removes their noise. Discounting from time 0, not from t, makes it an
-    unbiased estimate of the gradient of the discounted objective J = E[sum_t gamma^t r_t]; with
-    gamma = 1 it equals :func:`returns_to_go`.
+    unbiased estimate of the gradient of the discounted objective J = E[sum_t gamma^t r_t]; it
+    equals gamma^t times :func:`returns_to_go`, and is computed as a suffix sum of gamma^t' r_t'.
 
     Args:
         rewards: float [m, T], zero-padded.
@@ -100,4 +100,6 @@ def reward_to_go(rewards: Tensor, mask: Tensor, gamma: float) -> Tensor:
     """
     _, horizon = check_episode_batch(rewards=rewards, mask=mask)
     discounts = gamma ** torch.arange(horizon, dtype=rewards.dtype, device=rewards.device)
-    return returns_to_go(rewards, mask, gamma) * discounts
+    discounted = rewards * mask * discounts
+    # A suffix sum: one reversed cumulative sum over time, no loop over t.
+    return discounted.flip(1).cumsum(1).flip(1) * mask
