@@ -126,10 +126,15 @@ def _algo_in(argv: list[str]) -> str:
 def _train(argv: list[str]) -> int:
     defaults = Config(algo=_algo_in(argv))  # type: ignore[arg-type]
     cfg = _parse(Config, argv, "pgrad train", default=defaults)
-    from pgrad.trainer.loop import train  # torch and gymnasium load only when needed
+    from pgrad.trainer.plots import PlotWorker
 
-    console = Console(stderr=True)
-    result = train(cfg, console=console)
+    plotter = PlotWorker()  # imports matplotlib on the other core while torch loads here
+    try:
+        from pgrad.trainer.loop import train  # torch and gymnasium load only when needed
+
+        result = train(cfg, console=Console(stderr=True), plotter=plotter)
+    finally:
+        plotter.close()
     out = Console()
     status = "[green]solved[/green]" if result.solved else "[yellow]not solved[/yellow]"
     target = "no target" if result.target_return is None else f"target {result.target_return:g}"

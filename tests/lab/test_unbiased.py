@@ -28,7 +28,7 @@ from pgrad.policies.mlp import PolicySpec, build_policy
 from pgrad.rollout.episodes import EpisodeSampler
 
 ESTIMATORS = ["reinforce", "reward_to_go"]
-UNBIASED = ["reinforce", "reward_to_go", "mean_baseline", "value_baseline"]
+UNBIASED = ["reinforce", "reward_to_go", "mean_baseline", "rtg_mean_baseline", "value_baseline"]
 
 
 def _logits(name: str, seed: int = 0) -> np.ndarray:
@@ -94,7 +94,14 @@ def test_reward_to_go_has_lower_variance(name: str) -> None:
     assert variance["reward_to_go"] < 0.9 * variance["reinforce"]
 
 
-def test_the_trainers_own_gradient_matches_the_exact_one() -> None:
+@pytest.mark.parametrize(
+    ("psi", "baseline", "lab_name"),
+    [("return", "none", "reinforce"), ("reward_to_go", "mean", "rtg_mean_baseline")],
+    ids=["seed-formula", "default"],
+)
+def test_the_trainers_own_gradient_matches_the_exact_one(
+    psi: str, baseline: str, lab_name: str
+) -> None:
     """The normal sampler and REINFORCE loss on the Gymnasium form of a finite MDP.
 
     A linear policy on one-hot observations is a tabular softmax with logits[s] = W[:, s] + b,
@@ -110,12 +117,15 @@ def test_the_trainers_own_gradient_matches_the_exact_one() -> None:
     batch = EpisodeSampler(envs, seed=5).collect(policy, m, np.random.default_rng(5))
     envs.close()
     assert (batch.lengths == mdp.horizon).all() and batch.terminated[:, -1].all()
-    cfg = pgrad.Config(algo="reinforce", gamma=mdp.discount)  # Psi_t = R(tau): the seed's g_hat
+    # The seed's g_hat (Psi_t = R(tau)), and pgrad train's default weighting.
+    settings: dict = dict(psi=psi, baseline=baseline)
+    cfg = pgrad.Config(algo="reinforce", gamma=mdp.discount, **settings)
     loss, _ = reinforce.loss(policy, batch, cfg)
     loss.backward()
     trainer_gradient = -policy.net[0].weight.grad.T.double().numpy()
     # Standard errors for a mean of m trajectory terms, from the lab's independent samples.
-    terms = per_trajectory_gradients(mdp, logits, sample_trajectories(mdp, logits, 50_000, 9))
+    draws = sample_trajectories(mdp, logits, 50_000, 9)
+    terms = per_trajectory_gradients(mdp, logits, draws, lab_name)
     standard_error = terms.std(axis=0, ddof=1) / np.sqrt(m)
     z = np.abs(trainer_gradient - policy_gradient(mdp, logits)) / standard_error
     assert z.max() < 5, z
@@ -141,12 +151,13 @@ def test_ppo_first_epoch_is_the_score_function_estimator_and_the_second_is_biase
     assert z.max() > 5
 
 
-def test_mean_baseline_is_unbiased_even_for_tiny_batches() -> None:
+@pytest.mark.parametrize("estimator", ["mean_baseline", "rtg_mean_baseline"])
+def test_mean_baseline_is_unbiased_even_for_tiny_batches(estimator: str) -> None:
     """At m = 2 a batch mean that includes trajectory i would scale E[g_hat] by 1 - 1/m = 0.5;
     the leave-one-out baseline keeps every batch's estimate unbiased."""
     mdp, logits = NAMED_MDPS["chain"](), _logits("chain")
     estimates = np.stack(
-        [estimate_gradient(mdp, logits, 2, "mean_baseline", seed=k) for k in range(4000)]
+        [estimate_gradient(mdp, logits, 2, estimator, seed=k) for k in range(4000)]
     )
     assert _z_scores(estimates, policy_gradient(mdp, logits)).max() < 5
     # and the test can see the bias it guards against: halving the exact gradient fails it

@@ -26,10 +26,11 @@ class LabConfig:
     """A shipped MDP (chain, gridworld, bandit) or a .npz/.json file with initial, transitions,
     rewards, horizon and optionally discount."""
     estimators: tuple[str, ...] = (
-        "reinforce", "reward_to_go", "mean_baseline", "value_baseline", "gae", "ppo_epoch2"
+        "reinforce", "reward_to_go", "mean_baseline", "rtg_mean_baseline", "value_baseline", "gae",
+        "ppo_epoch2",
     )  # fmt: skip
-    """Estimators to measure: reinforce, reward_to_go, mean_baseline, value_baseline, gae,
-    ppo_epoch2."""
+    """Estimators to measure: reinforce, reward_to_go, mean_baseline, rtg_mean_baseline (the
+    trainer's default), value_baseline, gae, ppo_epoch2."""
     m: tuple[int, ...] = (10, 100, 1000, 10000)
     """Batch sizes: trajectories per estimate (space- or comma-separated)."""
     seeds: int = 20

@@ -107,6 +107,9 @@ LAB_ESTIMATORS: dict[str, Callable[[LabBatch], torch.Tensor]] = {
     "mean_baseline": lambda b: batch_mean_baseline(
         WEIGHTINGS["reinforce"](b.rewards, b.mask, b.mdp.discount), b.mask
     ),
+    "rtg_mean_baseline": lambda b: batch_mean_baseline(
+        WEIGHTINGS["reward_to_go"](b.rewards, b.mask, b.mdp.discount), b.mask
+    ),
     "value_baseline": lambda b: value_baseline(
         WEIGHTINGS["reward_to_go"](b.rewards, b.mask, b.mdp.discount),
         b.exact_values(),
@@ -119,6 +122,8 @@ LAB_ESTIMATORS: dict[str, Callable[[LabBatch], torch.Tensor]] = {
 
 - ``reinforce``: R(tau) (THEOREM.md's g_hat); ``reward_to_go``: sum_{t'>=t} gamma^t' r_t';
 - ``mean_baseline``: R(tau) minus the mean return of the batch's *other* trajectories (unbiased);
+- ``rtg_mean_baseline``: reward-to-go minus the other trajectories' mean reward-to-go at the same
+  step (unbiased; ``pgrad train``'s default weighting);
 - ``value_baseline``: reward-to-go minus gamma^t V_t(s_t) with the exact values (unbiased);
 - ``gae``: GAE(gamma, 0.95) with an approximate, time-averaged V (biased, as a learned critic is).
 """

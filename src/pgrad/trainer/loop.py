@@ -41,6 +41,7 @@ from pgrad.rollout.evaluate import Evaluation, Evaluator
 from pgrad.rollout.fixed import FixedLengthSampler, Rollout
 from pgrad.trainer.checkpoint import CHECKPOINT_DIR, save_policy
 from pgrad.trainer.logging import MetricsLogger
+from pgrad.trainer.plots import PlotWorker, plot_learning_curve
 from pgrad.trainer.progress import TrainingProgress
 from pgrad.trainer.run_dir import check_run_dir, create_run_dir, default_run_dir
 
@@ -91,8 +92,13 @@ class TrainResult:
         }
 
 
-def train(cfg: Config, console: Console | None = None) -> TrainResult:
+def train(
+    cfg: Config, console: Console | None = None, plotter: PlotWorker | None = None
+) -> TrainResult:
     """Train ``cfg.algo`` as ``cfg`` says, writing a run directory; return the result.
+
+    ``plotter`` draws the learning curve (the command line passes a :class:`PlotWorker` started
+    before torch was imported); without one it is drawn in-process.
 
     Raises:
         PgradError: bad environment id, unsupported spaces or an existing run directory; raised
@@ -225,9 +231,10 @@ def train(cfg: Config, console: Console | None = None) -> TrainResult:
         snapshot = MLPPolicy(policy.spec)
         snapshot.load_state_dict(best_state)
         save_policy(checkpoints, "best", snapshot, **meta, **best_meta)
-    from pgrad.trainer.plots import plot_learning_curve  # matplotlib only once the run is done
-
-    plot_learning_curve(rows, target, title, run_dir / "learning_curve.png")
+    if plotter is not None:
+        plotter.draw(rows, target, title, run_dir / "learning_curve.png")
+    else:
+        plot_learning_curve(rows, target, title, run_dir / "learning_curve.png")
     result = TrainResult(
         solved=solved,
         interrupted=interrupted,
