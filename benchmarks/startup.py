@@ -9,6 +9,8 @@ Part 2 runs ``pgrad train --seed k --no-progress`` as a user does and splits eac
 time with the figures of its ``summary.json``: training (sampling, updates, logging), evaluation
 (after every update, with the 1000-episode confirmation), and the rest (interpreter start,
 imports, argument parsing, environment creation, and writing the checkpoints, plot and summary).
+It also prints each run's training throughput against its rollout limit (``summary.json``'s
+``steps_per_second`` and ``rollout_steps_per_second``).
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ def process(seed: int) -> dict[str, float]:
         assert (run_dir / "checkpoints" / "final.safetensors").is_file()
     train, evaluation = summary["train_seconds"], summary["eval_seconds"]
     return dict(process=wall, train=train, eval=evaluation, rest=wall - train - evaluation,
-                solved=summary["solved"])  # fmt: skip
+                solved=summary["solved"], rate=summary["steps_per_second"],
+                limit=summary["rollout_steps_per_second"])  # fmt: skip
 
 
 def main() -> None:
@@ -73,15 +76,20 @@ def main() -> None:
         print(f"| {name} | {seconds:.3f} |")
 
     runs = [process(seed) for seed in range(1, args.seeds + 1)]
-    print("\n| seed | process s | training s | evaluation s | everything else s | solved |")
-    print("|---:|---:|---:|---:|---:|---|")
+    print("\n| seed | process s | training s | evaluation s | everything else s | solved "
+          "| train steps/s | rollout steps/s | share |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---|---:|---:|---:|")
+    for r in runs:
+        r["share"] = r["rate"] / r["limit"]
     for seed, r in enumerate(runs, start=1):
         print(f"| {seed} | {r['process']:.2f} | {r['train']:.2f} | {r['eval']:.2f} "
-              f"| {r['rest']:.2f} | {r['solved']} |")  # fmt: skip
-    keys = ("process", "train", "eval", "rest")
-    medians = {k: statistics.median(r[k] for r in runs) for k in keys}
-    print(f"| median | {medians['process']:.2f} | {medians['train']:.2f} | {medians['eval']:.2f} "
-          f"| {medians['rest']:.2f} | |")  # fmt: skip
+              f"| {r['rest']:.2f} | {r['solved']} | {r['rate']:,.0f} | {r['limit']:,.0f} "
+              f"| {r['share']:.0%} |")  # fmt: skip
+    keys = ("process", "train", "eval", "rest", "rate", "limit", "share")
+    med = {k: statistics.median(r[k] for r in runs) for k in keys}
+    print(f"| median | {med['process']:.2f} | {med['train']:.2f} | {med['eval']:.2f} "
+          f"| {med['rest']:.2f} | | {med['rate']:,.0f} | {med['limit']:,.0f} "
+          f"| {med['share']:.0%} |")  # fmt: skip
 
 
 if __name__ == "__main__":
