@@ -163,8 +163,7 @@ def train(
                 else:
                     batch = sampler.collect(policy, rng)
                     returns, lengths = batch.episode_returns, batch.episode_lengths
-                sampled = time.perf_counter()
-                rollout_seconds += sampled - tick
+                rollout_seconds += time.perf_counter() - tick
                 learn = scaler.scale(batch, cfg.gamma) if scaler is not None else batch
                 metrics = algorithm.update(policy, optimizer, learn, cfg, generator)
                 policy.update_observation_stats(batch.obs[batch.mask.bool()])
