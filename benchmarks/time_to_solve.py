@@ -15,8 +15,9 @@ SB3's own logits). Every library uses one PyTorch thread.
 
 Methods: ``pgrad reinforce`` is ``pgrad train`` with its defaults; ``pgrad seed-formula`` is the
 estimator exactly as THEOREM.md states it (whole-trajectory return, no baseline, 1/m over
-trajectories) with the step size and batch its sweep chose; the other pgrad algorithms run with
-their defaults.
+trajectories) with the settings its sweep chose (``seed-formula-fast``: faster settings that fail
+some held-out seeds; see :data:`SEED_FORMULAS`); the other pgrad algorithms run with their
+defaults.
 
 The whole ``pgrad train`` process, start-up included, is timed by ``benchmarks/startup.py``.
 
@@ -40,17 +41,35 @@ EVAL_EPISODES = 100
 CONFIRM_EPISODES = 1000
 
 
-SEED_FORMULA = dict(algo="reinforce", psi="return", baseline="none", normalize_advantages=False,
-                    normalize_observations=False, gamma=1.0, lr=0.02, hidden_sizes=(32,),
-                    num_envs=64, episodes_per_update=64)  # fmt: skip
-"""The theorem's estimator as stated, with the fastest settings of its sweep."""
+SEED_FORMULAS: dict[str, dict[str, Any]] = {
+    # The fastest settings of its sweep that solved every seed, held-out seeds 11..30 included.
+    "seed-formula": dict(
+        normalize_observations=False,
+        lr=0.02,
+        hidden_sizes=(32,),
+        num_envs=64,
+        episodes_per_update=64,
+    ),
+    # Faster with standardised observations and m = 128; solves seeds 1..10 but 18 of 20 held-out.
+    "seed-formula-fast": dict(
+        normalize_observations=True,
+        lr=0.02,
+        hidden_sizes=(64,),
+        num_envs=128,
+        episodes_per_update=128,
+    ),
+}
+"""The theorem's estimator as stated (R(tau), no baseline, 1/m), with settings from its sweeps."""
 
 
 def run_pgrad(method: str, seed: int, cap: float) -> tuple[float, int, bool]:
     """(train seconds, env steps, solved) of one pgrad run under the protocol."""
     import pgrad
 
-    settings = SEED_FORMULA if method == "seed-formula" else dict(algo=method)
+    settings: dict[str, Any] = dict(algo=method)
+    if method in SEED_FORMULAS:
+        settings = dict(algo="reinforce", psi="return", baseline="none", gamma=1.0,
+                        normalize_advantages=False, **SEED_FORMULAS[method])  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         cfg = pgrad.Config(
             seed=seed, eval_interval=1, eval_episodes=EVAL_EPISODES,
