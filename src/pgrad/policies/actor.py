@@ -71,7 +71,6 @@ class Actor:
             self._log_std = _view(policy.log_std)
             self._low = _view(policy.action_low)
             self._high = _view(policy.action_high)
-        self.obs_dim = policy.spec.env.obs_dim
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         """Logits [N, A] (Discrete) or Gaussian means [N, act_dim] (Box), float32.

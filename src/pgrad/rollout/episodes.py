@@ -94,8 +94,7 @@ class EpisodeSampler:
     def __init__(self, envs: VectorEnv, seed: int, capacity: int = 1024) -> None:
         self.num_envs = envs.num_envs
         self.stepper = VectorStepper(envs, seed)
-        obs_shape = envs.single_observation_space.shape
-        self._obs_dim = int(np.prod(obs_shape))
+        self._obs_dim = self.stepper.obs_dim
         act_shape = envs.single_action_space.shape or ()
         self._discrete = act_shape == ()
         self._act_shape = act_shape
