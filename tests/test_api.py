@@ -13,7 +13,7 @@ import pgrad
 
 def test_train_load_act(tmp_path: Path) -> None:
     result = pgrad.train(
-        pgrad.Config(total_env_steps=1500, eval_episodes=3, progress=False, tensorboard=False),
+        pgrad.make_config(total_env_steps=1500, eval_episodes=3, progress=False, tensorboard=False),
         run_dir=tmp_path / "run", env="Acrobot-v1", episodes_per_update=2, num_envs=2,
     )  # fmt: skip
     assert result.run_dir == tmp_path / "run" and result.env_steps >= 1500
@@ -48,4 +48,4 @@ def test_keyword_algo_takes_its_own_defaults(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.policy.spec.value == "separate" and result.env_steps >= 200
     with pytest.raises(pgrad.PgradError, match="cannot switch algo"):
-        pgrad.train(pgrad.Config(), algo="ppo")
+        pgrad.train(pgrad.make_config(), algo="ppo")

@@ -5,8 +5,10 @@ Data flow of one training update (one sub-package per stage)::
     envs ──► rollout ──► estimators ──► losses ──► algos (update) ──► trainer (log, checkpoint)
     (Gymnasium)  ([B, T] batches)  (Psi_t: R(tau), GAE, ...)  (-(1/m) sum log pi * Psi)
 
-Public API: :class:`Config`, :func:`train`, :func:`load_policy`, :func:`evaluate`; the pure math
-(:func:`discounted_returns`, :func:`trajectory_return_weights`, :func:`reward_to_go`,
+Public API: the configs (:class:`ReinforceConfig`, :class:`VPGConfig`, :class:`A2CConfig`,
+:class:`PPOConfig`; :func:`make_config`), :func:`train`, :func:`load_policy`, :func:`evaluate`;
+the pure math (:class:`PsiRecipe` and :func:`psi_weights`, :func:`discounted_returns`,
+:func:`trajectory_return_weights`, :func:`reward_to_go`,
 :func:`returns_to_go`, :func:`gae`, :func:`td_residuals`, :func:`score_function_loss`,
 :func:`clipped_surrogate_loss`, :func:`value_loss`); and :mod:`pgrad.exact`, the lab.
 Attributes load on first use, so ``import pgrad`` stays cheap.
@@ -20,7 +22,15 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Config": "pgrad.config",
+    "ReinforceConfig": "pgrad.algos.reinforce",
+    "VPGConfig": "pgrad.algos.vpg",
+    "A2CConfig": "pgrad.algos.a2c",
+    "PPOConfig": "pgrad.algos.ppo",
+    "TrainConfig": "pgrad.config",
+    "make_config": "pgrad.api",
+    "PsiRecipe": "pgrad.estimators.psi",
+    "parse_recipe": "pgrad.estimators.psi",
+    "psi_weights": "pgrad.estimators.psi",
     "PgradError": "pgrad.errors",
     "train": "pgrad.api",
     "load_policy": "pgrad.api",

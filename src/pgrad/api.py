@@ -1,22 +1,25 @@
 """The Python API: train, load a trained policy, act with it, evaluate it.
 
 >>> import pgrad
->>> result = pgrad.train(pgrad.Config(env="CartPole-v1", seed=1))      # doctest: +SKIP
->>> policy = pgrad.load_policy(result.run_dir)                          # doctest: +SKIP
->>> action = policy.act(observation)                                    # doctest: +SKIP
+>>> result = pgrad.train(algo="ppo", env="Acrobot-v1", seed=3, progress=False)  # doctest: +SKIP
+>>> policy = pgrad.load_policy(result.run_dir)                                  # doctest: +SKIP
+>>> action = policy.act(observation)                                            # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pgrad.config import Config
+from pgrad.algos import algorithm
+from pgrad.config import EnvConfig, TrainConfig, build
+from pgrad.envs.make import register_factory
 from pgrad.errors import PgradError
-from pgrad.policies.actor import Actor
+from pgrad.policies.actor import make_actor
 from pgrad.policies.mlp import MLPPolicy
 from pgrad.rollout.evaluate import Evaluation, Evaluator
 from pgrad.trainer import checkpoint
@@ -24,20 +27,34 @@ from pgrad.trainer.loop import TrainResult
 from pgrad.trainer.loop import train as _train
 
 
-def train(config: Config | None = None, **overrides: Any) -> TrainResult:
-    """Train with ``config``, fields overridden by keyword; without one, ``Config(**overrides)``.
+def make_config(algo: str = "reinforce", **overrides: Any) -> TrainConfig:
+    """``algo``'s config with its defaults, fields overridden by name (``lr=0.01``, ``env=...``).
 
-    >>> pgrad.train(algo="ppo", env="Acrobot-v1", seed=3, progress=False)   # doctest: +SKIP
+    ``env`` may be a Gymnasium id or a factory returning a new environment (registered under
+    ``pgrad-user/...``); section fields are given by their own names (``num_envs``, ``seed``).
+    """
+    base = algorithm(algo).Config()
+    if callable(overrides.get("env")) or not isinstance(overrides.get("env", ""), str):
+        overrides["env"] = register_factory(overrides["env"])
+    return base.replace(**overrides) if overrides else base
+
+
+def train(config: TrainConfig | None = None, **overrides: Any) -> TrainResult:
+    """Train with ``config`` (default: ``make_config(**overrides)``), fields overridden by name.
+
+    >>> pgrad.train(pgrad.PPOConfig(), env="Acrobot-v1", seed=3, progress=False)  # doctest: +SKIP
     """
     if config is None:
-        return _train(Config(**overrides))
-    if "algo" in overrides and overrides["algo"] != config.algo:
+        return _train(make_config(**overrides))
+    algo = overrides.pop("algo", config.algo)
+    if algo != config.algo:
         raise PgradError(
-            f"cannot switch algo from {config.algo} to {overrides['algo']} with an override: "
-            f"its defaults differ; pass Config(algo={overrides['algo']!r}, ...)"
+            f"cannot switch algo from {config.algo} to {algo} with an override: its defaults "
+            f"differ; pass pgrad.make_config({algo!r}, ...)"
         )
-    cfg = Config.from_json({**config.to_json(), **overrides}) if overrides else config
-    return _train(cfg)
+    if callable(overrides.get("env")) or not isinstance(overrides.get("env", ""), str):
+        overrides["env"] = register_factory(overrides["env"])
+    return _train(config.replace(**overrides) if overrides else config)
 
 
 @dataclass
@@ -71,8 +88,15 @@ class TrainedPolicy:
         out = self._actor.env_action(a)
         return out[0] if single else out
 
+    def env_config(self) -> EnvConfig:
+        """The environment section it was trained with (its id alone for a bare checkpoint)."""
+        saved = self.metadata.get("config", {}).get("env")
+        if isinstance(saved, dict):
+            return build(EnvConfig, saved, " in the checkpoint's config")  # type: ignore[no-any-return]
+        return EnvConfig(id=self.env_id)
+
     def __post_init__(self) -> None:
-        self._actor = Actor(self.module)
+        self._actor = make_actor(self.module)
         self._rng = np.random.default_rng()
 
 
@@ -87,13 +111,16 @@ def evaluate(
     episodes: int = 100,
     deterministic: bool = False,
     seed: int = 0,
+    env: EnvConfig | Callable[[], Any] | None = None,
 ) -> Evaluation:
-    """Run ``episodes`` episodes of the policy's environment, all stepped together."""
+    """Run ``episodes`` episodes of the policy's environment (or ``env``), all stepped together."""
     module = policy.module if isinstance(policy, TrainedPolicy) else policy
-    max_steps = None
-    if isinstance(policy, TrainedPolicy):
-        max_steps = policy.metadata.get("config", {}).get("max_episode_steps")
-    evaluator = Evaluator(module.spec.env.env_id, episodes, seed, max_steps)
+    if env is None:
+        trained = isinstance(policy, TrainedPolicy)
+        env = policy.env_config() if trained else EnvConfig(id=module.spec.env.env_id)
+    elif not isinstance(env, EnvConfig):
+        env = EnvConfig(id=register_factory(env))
+    evaluator = Evaluator(env, episodes, seed)
     try:
         return evaluator.run(module, deterministic=deterministic)
     finally:

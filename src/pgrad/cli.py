@@ -1,7 +1,8 @@
 """The ``pgrad`` command: ``pgrad train`` and ``pgrad eval``.
 
-Options come from the typed dataclasses (:class:`pgrad.config.Config`, :class:`EvalArgs`) through
-tyro, so the command line and the Python API cannot drift apart. Bad input ends with one line,
+Options come from the typed dataclasses (each algorithm's config, :class:`EvalArgs`,
+:class:`pgrad.lab.config.LabConfig`) through tyro, so the command line and the Python API cannot
+drift apart. Bad input ends with one line,
 ``error: <what is wrong and how to fix it>``, and exit status 2.
 """
 
@@ -10,16 +11,16 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import tyro
 from rich.console import Console
 
-from pgrad.config import Config
 from pgrad.errors import PgradError
 
 T = TypeVar("T")
@@ -29,11 +30,22 @@ USAGE = """usage: pgrad {train,eval,lab} [options]
 Policy-gradient reinforcement learning, checked against the exact gradient.
 
 commands:
-  train   train REINFORCE on a Gymnasium environment (default: CartPole-v1)
-  eval    evaluate a trained run directory or checkpoint
-  lab     measure gradient estimators against the exact gradient of a finite MDP
+  train [ALGO]  train an agent: reinforce (default), vpg, a2c or ppo (default env: CartPole-v1)
+  eval          evaluate a trained run directory or checkpoint
+  lab           measure gradient estimators against the exact gradient of a finite MDP
 
-`pgrad COMMAND --help` lists a command's options and their defaults.
+`pgrad COMMAND --help` (and `pgrad train ALGO --help`) lists the options and their defaults;
+`pgrad --version` prints the version.
+"""
+
+ALGOS = ("reinforce", "vpg", "a2c", "ppo")
+"""The algorithms of ``pgrad train`` (:data:`pgrad.algos.ALGORITHMS`, named here so that parsing
+the command starts before torch is imported)."""
+
+TRAIN_NOTES = """
+`pgrad train ALGO` picks the algorithm ({algos}; default reinforce); `pgrad train ALGO --help` shows
+its own options and defaults. `--config PATH` starts from a saved config (a run's config.json, or
+TOML); flags after it override it, and unknown keys are errors.
 """
 
 
@@ -67,6 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if args else 2
     command, rest = args[0], args[1:]
     try:
+        if command == "--version":
+            from pgrad import __version__
+
+            print(f"pgrad {__version__}")
+            return 0
         if command == "train":
             return _train(rest)
         if command == "eval":
@@ -80,24 +97,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `pgrad train --help | head`: the reader left; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
-def _parse(cls: type[T], argv: list[str], prog: str, default: T | None = None) -> T:
-    """Parse ``argv`` into ``cls`` with tyro; its parse errors become one-line PgradErrors."""
+def _parse(
+    cls: type[T], argv: list[str], prog: str, default: T | None = None,
+    lists: frozenset[str] = frozenset(), description: str | None = None,
+) -> T:  # fmt: skip
+    """Parse ``argv`` into ``cls`` with tyro; its parse errors become one-line PgradErrors.
+
+    ``lists``: flags whose values may also be given comma-separated (``--m 10,100``); values of
+    any other flag are taken as they are (a path may contain a comma).
+    """
     captured = io.StringIO()
-    # "--m 10,100" means "--m 10 100": split comma lists in values (not in flags).
-    argv = [part for arg in argv for part in (arg.split(",") if _is_list(arg) else [arg])]
+    argv = _split_lists(argv, lists)
     try:
         with contextlib.redirect_stderr(captured):
-            return tyro.cli(cls, args=argv, prog=prog, default=default)
+            return tyro.cli(cls, args=argv, prog=prog, default=default, description=description,
+                            config=(tyro.conf.OmitArgPrefixes,))  # fmt: skip
     except SystemExit as exc:
         if exc.code in (0, None):
             raise
         raise PgradError(f"{_one_line(captured.getvalue())}; see `{prog} --help`") from None
 
 
-def _is_list(arg: str) -> bool:
-    return "," in arg and not arg.startswith("-") and all(arg.split(","))
+def _split_lists(argv: list[str], lists: frozenset[str]) -> list[str]:
+    out: list[str] = []
+    flag = ""
+    for arg in argv:
+        if arg.startswith("-"):
+            flag = arg.split("=", 1)[0]
+            out.append(arg)
+        elif flag in lists and "," in arg and all(arg.split(",")):
+            out.extend(arg.split(","))
+        else:
+            out.append(arg)
+    return out
 
 
 def _one_line(box: str) -> str:
@@ -113,42 +151,65 @@ def _one_line(box: str) -> str:
     return " ".join(body) or "could not parse the arguments"
 
 
-def _algo_in(argv: list[str]) -> str:
-    """The value of ``--algo`` in ``argv`` (default reinforce), so --help shows its defaults."""
+def _pop_option(argv: list[str], flag: str) -> tuple[str | None, list[str]]:
+    """The value of ``flag`` (``--flag V`` or ``--flag=V``) and the other arguments."""
     for i, arg in enumerate(argv):
-        if arg == "--algo" and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith("--algo="):
-            return arg.split("=", 1)[1]
-    return "reinforce"
+        if arg == flag:
+            if i + 1 == len(argv):
+                raise PgradError(f"{flag} needs a value; e.g. {flag} runs/NAME/config.json")
+            return argv[i + 1], argv[:i] + argv[i + 2 :]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1], argv[:i] + argv[i + 1 :]
+    return None, argv
 
 
 def _train(argv: list[str]) -> int:
-    defaults = Config(algo=_algo_in(argv))  # type: ignore[arg-type]
-    cfg = _parse(Config, argv, "pgrad train", default=defaults)
+    algo = argv[0] if argv and not argv[0].startswith("-") else None
+    if algo is not None:
+        argv = argv[1:]
+        if algo not in ALGOS:
+            raise PgradError(f"unknown algorithm {algo!r}; choose one of {', '.join(ALGOS)}")
+    if "--algo" in argv or any(a.startswith("--algo=") for a in argv):
+        raise PgradError("name the algorithm as a subcommand, e.g. `pgrad train ppo --env ...`")
+    config_path, argv = _pop_option(argv, "--config")
+    helping = "-h" in argv or "--help" in argv
     from pgrad.trainer.plots import PlotWorker
 
-    plotter = PlotWorker()  # imports matplotlib on the other core while torch loads here
+    plotter = None if helping else PlotWorker()  # imports matplotlib while torch loads here
     try:
-        from pgrad.trainer.loop import train  # torch and gymnasium load only when needed
+        from pgrad.algos import algorithm, load_config  # torch and gymnasium load here
+        from pgrad.trainer.loop import train
 
+        if config_path is not None:
+            default = load_config(Path(config_path), algo)
+        else:
+            default = algorithm(algo or ALGOS[0]).Config()
+        cls = type(default)
+        notes = TRAIN_NOTES.format(algos=", ".join(ALGOS))
+        cfg = _parse(cls, argv, f"pgrad train {cls.algo}", default=default,
+                     description=f"{cls.__doc__}\n{notes}")  # fmt: skip
         result = train(cfg, console=Console(stderr=True), plotter=plotter)
     finally:
-        plotter.close()
+        if plotter is not None:
+            plotter.close()
+    _report(result)
+    return 130 if result.interrupted else 0
+
+
+def _report(result: Any) -> None:
     out = Console()
     status = "[green]solved[/green]" if result.solved else "[yellow]not solved[/yellow]"
     target = "no target" if result.target_return is None else f"target {result.target_return:g}"
     ev = result.evaluation
     if result.interrupted:
         status += " [red](interrupted)[/red]"
-    out.print(f"{cfg.env}: {status} ({target})")
+    out.print(f"{result.policy.spec.env.env_id}: {status} ({target})")
     out.print(
         f"  env steps {result.env_steps:,} in {result.updates} updates, "
         f"train time {result.train_seconds:.2f} s, wall time {result.wall_seconds:.2f} s"
     )
     out.print(f"  final evaluation: {ev.mean:.2f} ± {ev.std:.2f} over {ev.episodes} episodes")
     out.print(f"  run written to {result.run_dir}")
-    return 130 if result.interrupted else 0
 
 
 def _eval(argv: list[str]) -> int:
@@ -181,7 +242,7 @@ def _lab(argv: list[str]) -> int:
     from pgrad.lab.config import LabConfig  # torch loads only when needed
     from pgrad.lab.report import run_lab
 
-    run_lab(_parse(LabConfig, argv, "pgrad lab"))
+    run_lab(_parse(LabConfig, argv, "pgrad lab", lists=frozenset({"--m", "--estimators"})))
     return 0
 
 

@@ -12,8 +12,10 @@ Arrays: ``mu`` [S]; ``P`` [S, A, S] with ``P[s, a, s2] = Pr(s2 | s, a)``; ``R`` 
 s_0 ~ mu; for t < T: a_t ~ pi(.|s_t), r_t = R[s_t, a_t], s_{t+1} ~ P[s_t, a_t]; its return is
 R(tau) = sum_t gamma^t r_t. Bad inputs raise ``ValueError`` naming the argument.
 
-Estimators (the weights Psi_t of the trainer's loss): ``"reinforce"``, the theorem's g_hat with
-the whole-trajectory return; ``"reward_to_go"``, Psi_t = sum_{t' >= t} gamma^t' r_t'.
+Estimators are Psi recipes, named as ``pgrad train`` names them (:mod:`pgrad.estimators.psi`):
+``"reinforce"`` (alias of ``"return"``), the theorem's g_hat with the whole-trajectory return;
+``"reward_to_go"``, Psi_t = sum_{t' >= t} gamma^t' r_t'; ``"reward_to_go+mean"``, ``pgrad
+train``'s default; ``"gae+lambda=0.9"``; and so on.
 """
 
 from pgrad.envs.finite import NAMED_MDPS, FiniteMDP, FiniteMDPEnv, named_mdp

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 import pgrad
+from pgrad.algos import ALGORITHMS
 from pgrad.cli import main
-from pgrad.config import ALGO_DEFAULTS
 
 SMOKE = {
     "reinforce": ["--episodes-per-update", "2", "--num-envs", "2"],
@@ -22,10 +23,10 @@ SMOKE = {
 
 
 @pytest.mark.parametrize("env", ["CartPole-v1", "Pendulum-v1"])
-@pytest.mark.parametrize("algo", sorted(ALGO_DEFAULTS))
+@pytest.mark.parametrize("algo", sorted(ALGORITHMS))
 def test_two_updates_from_the_cli(algo: str, env: str, tmp_path: Path) -> None:
     run = tmp_path / "run"
-    args = ["train", "--algo", algo, "--env", env, *SMOKE[algo], "--total-env-steps", "60",
+    args = ["train", algo, "--env", env, *SMOKE[algo], "--total-env-steps", "60",
             "--eval-episodes", "2", "--no-progress", "--no-tensorboard",
             "--run-dir", str(run)]  # fmt: skip
     assert main(args) == 0
@@ -38,11 +39,13 @@ def test_two_updates_from_the_cli(algo: str, env: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("algo", ["a2c", "ppo", "vpg"])
 def test_api_with_normalisation_and_shared_network(algo: str, tmp_path: Path) -> None:
+    own = {"vpg": dict(episodes_per_update=2), "a2c": dict(num_steps=20),
+           "ppo": dict(num_steps=20, num_minibatches=2)}[algo]  # fmt: skip
     result = pgrad.train(
-        pgrad.Config(algo=algo, env="Pendulum-v1"), num_envs=2, total_env_steps=600,
-        episodes_per_update=2, num_steps=20, num_minibatches=2, eval_episodes=2,
-        normalize_observations=True, normalize_rewards=True, value_network="shared",
-        run_dir=tmp_path / "run", progress=False, tensorboard=False,
+        pgrad.make_config(algo=algo, env="Pendulum-v1"), num_envs=2, total_env_steps=600,
+        eval_episodes=2, normalize_observations=True, normalize_rewards=True,
+        value_network="shared", run_dir=tmp_path / "run", progress=False, tensorboard=False,
+        **own,
     )  # fmt: skip
     policy = result.policy
     assert float(policy.obs_count) >= 600  # every real observation went into the statistics
@@ -56,7 +59,7 @@ def test_api_with_normalisation_and_shared_network(algo: str, tmp_path: Path) ->
 
 def test_algorithm_defaults_show_in_help(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        main(["train", "--algo", "ppo", "--help"])
+        main(["train", "ppo", "--help"])
     text = capsys.readouterr().out
     assert "0.00025" in text and "--clip-coef" in text
 
@@ -64,7 +67,7 @@ def test_algorithm_defaults_show_in_help(capsys: pytest.CaptureFixture[str]) -> 
 @pytest.mark.slow
 @pytest.mark.parametrize("algo", ["vpg", "a2c", "ppo"])
 def test_each_algorithm_solves_cartpole(algo: str, tmp_path: Path) -> None:
-    result = pgrad.train(pgrad.Config(algo=algo, run_dir=tmp_path / "run", progress=False))
+    result = pgrad.train(pgrad.make_config(algo=algo, run_dir=tmp_path / "run", progress=False))
     assert result.solved, result.summary()
 
 
@@ -78,4 +81,4 @@ def test_mujoco_tasks_run(env: str, tmp_path: Path) -> None:
         eval_episodes=1, normalize_observations=True, max_episode_steps=50,
         run_dir=tmp_path / "run", progress=False, tensorboard=False,
     )  # fmt: skip
-    assert result.env_steps >= 64 and not result.policy.discrete
+    assert result.env_steps >= 64 and result.policy.head.action_dtype == np.float32

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from _envs import MULTI_DISCRETE_ID
+from pgrad.algos import ALGORITHMS
 from pgrad.cli import main
-from pgrad.config import Config
+from pgrad.config import SECTIONS
 
 
 def test_train_writes_the_run_directory_then_eval_reads_it(
@@ -34,7 +35,7 @@ def test_train_writes_the_run_directory_then_eval_reads_it(
     assert {"solved", "env_steps", "wall_seconds", "eval_mean", "eval_std"} <= summary.keys()
     assert summary["env_steps"] >= 2000
     config = json.loads((run / "config.json").read_text())
-    assert config["run_dir"] == str(run) and config["total_env_steps"] == 2000
+    assert config["run"]["run_dir"] == str(run) and config["run"]["total_env_steps"] == 2000
     assert len((run / "metrics.csv").read_text().splitlines()) == summary["updates"] + 1
 
     assert main(["eval", str(run), "--episodes", "7", "--json"]) == 0
@@ -57,14 +58,34 @@ def test_gaussian_policy_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert result["env"] == "Pendulum-v1" and result["mean"] < 0
 
 
-def test_help_documents_every_option_with_its_default(capsys: pytest.CaptureFixture[str]) -> None:
+def _options(cls: type) -> list[str]:
+    """Every flag of a config: its own fields and its sections' (``id`` is spelled ``--env``)."""
+    out = []
+    for field in dataclasses.fields(cls):
+        if field.name in SECTIONS:
+            out += _options(SECTIONS[field.name])
+        else:
+            out.append("--env" if field.name == "id" else "--" + field.name.replace("_", "-"))
+    return out
+
+
+@pytest.mark.parametrize("algo", sorted(ALGORITHMS))
+def test_help_documents_every_option_with_its_default(
+    algo: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as info:
-        main(["train", "--help"])
+        main(["train", algo, "--help"])
     assert info.value.code == 0
     text = capsys.readouterr().out
-    for field in dataclasses.fields(Config):
-        assert "--" + field.name.replace("_", "-") in text, field.name
-    assert text.count("(default:") >= len(dataclasses.fields(Config)) - 2  # bool flags pair up
+    options = _options(ALGORITHMS[algo].Config)
+    for option in options:
+        assert option in text, option
+    assert text.count("(default:") >= len(options)
+    for section in SECTIONS:  # grouped, one box per section
+        assert f"{section} options" in text
+    # An option of another algorithm is not offered.
+    other = "--clip-coef" if algo != "ppo" else "--episodes-per-update"
+    assert other not in text and "{None}" not in text
 
 
 @pytest.mark.parametrize(
@@ -74,6 +95,12 @@ def test_help_documents_every_option_with_its_default(capsys: pytest.CaptureFixt
         (["train", "--lr", "-0.1"], "lr must be a positive number"),
         (["train", "--num-envs", "0"], "num_envs must be a positive integer"),
         (["train", "--lr", "fast"], "could not convert string to float"),
+        (["train", "--baseline", "None"], "--baseline"),
+        (["train", "--activation", "gelu"], "--activation"),
+        (["train", "sac"], "unknown algorithm 'sac'"),
+        (["train", "--algo", "ppo"], "name the algorithm as a subcommand"),
+        (["train", "ppo", "--episodes-per-update", "4"], "--episodes-per-update"),
+        (["train", "--config", "no/such/config.json"], "cannot read config"),
         (["train", "--env", MULTI_DISCRETE_ID], "action space MultiDiscrete"),
         (["train", "--env", "Blackjack-v1"], "observation space Tuple"),
         (["eval", "pyproject.toml"], "is not a pgrad checkpoint"),
@@ -116,3 +143,44 @@ def test_installed_command_prints_no_traceback() -> None:
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("error: unknown environment id 'CartPol-v1'; did you mean ")
     assert "CartPole-v1" in lines[0]
+
+
+def test_paths_with_commas_and_booleans_as_flags(tmp_path: Path, capsys) -> None:
+    run = tmp_path / "a,b"
+    args = ["train", "--run-dir", str(run), "--total-env-steps", "200", "--episodes-per-update",
+            "2", "--num-envs", "2", "--eval-episodes", "2", "--no-progress", "--no-tensorboard",
+            "--no-normalize-observations", "--target-return", "none"]  # fmt: skip
+    assert main(args) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["policy"]["normalize_observations"] is False
+    assert config["eval"]["target_return"] == "none"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["target_return"] is None and summary["env_steps"] >= 200  # the whole budget
+
+
+def test_config_file_is_a_starting_point_that_flags_override(tmp_path: Path, capsys) -> None:
+    first = tmp_path / "first"
+    base = ["--total-env-steps", "100", "--num-envs", "2", "--eval-episodes", "2", "--no-progress",
+            "--no-tensorboard"]  # fmt: skip
+    assert main(["train", "a2c", *base, "--num-steps", "7", "--run-dir", str(first)]) == 0
+    second = tmp_path / "second"
+    argv = ["train", "--config", str(first / "config.json"), "--run-dir", str(second), "--lr",
+            "0.002"]  # fmt: skip
+    assert main(argv) == 0
+    config = json.loads((second / "config.json").read_text())
+    assert config["algo"] == "a2c" and config["num_steps"] == 7 and config["optim"]["lr"] == 0.002
+    assert main(["train", "ppo", "--config", str(first / "config.json")]) == 2
+    assert "the config is for 'a2c'" in capsys.readouterr().err
+
+
+def test_version_and_help_into_a_closed_pipe() -> None:
+    proc = subprocess.run([sys.executable, "-m", "pgrad.cli", "--version"], capture_output=True,
+                          text=True, timeout=60, check=False)  # fmt: skip
+    assert proc.returncode == 0 and proc.stdout.startswith("pgrad ")
+    # `pgrad train --help | head -1`: the reader leaves after one line.
+    proc = subprocess.run(
+        f"{sys.executable} -m pgrad.cli train ppo --help | head -1", shell=True,
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.stdout.startswith("usage: pgrad train ppo"), proc.stdout
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr

@@ -29,7 +29,9 @@ def test_gae_by_hand_with_truncation_and_termination() -> None:
     mask = torch.ones(1, 4, dtype=F)
     # deltas: 1 + .5*1 - 1 = .5; 2 + .5*10 - 1 = 6; 3 + .5*2 - 2 = 2; 4 - 2 = 2
     # A3 = 2; A2 = 2 + .25*2 = 2.5; A1 = 6 (cut); A0 = .5 + .25*6 = 2
-    out = gae(rewards, values, next_values, terminated, truncated, mask, gamma, lam)
+    out = gae(
+        rewards, values, next_values, terminated, truncated, mask, gamma=gamma, gae_lambda=lam
+    )
     torch.testing.assert_close(out, t([[2.0, 6.0, 2.5, 2.0]]))
 
 
@@ -44,10 +46,18 @@ def test_constant_reward_with_time_limit_has_zero_advantage() -> None:
     truncated[:, -1] = True
     for lam in (0.0, 0.5, 1.0):
         out = gae(
-            ones, ones * v, ones * v, torch.zeros_like(truncated), truncated, ones, gamma, lam
+            ones,
+            ones * v,
+            ones * v,
+            torch.zeros_like(truncated),
+            truncated,
+            ones,
+            gamma=gamma,
+            gae_lambda=lam,
         )
         torch.testing.assert_close(out, torch.zeros(2, horizon, dtype=F))
-    wrong = gae(ones, ones * v, ones * v, truncated, torch.zeros_like(truncated), ones, gamma, 1.0)
+    wrong = gae(ones, ones * v, ones * v, truncated, torch.zeros_like(truncated), ones,
+                gamma=gamma, gae_lambda=1.0)  # fmt: skip
     assert wrong[0, -1].item() == pytest.approx(1 - v)
 
 
@@ -63,20 +73,24 @@ def test_identities() -> None:
     gamma = 0.9
     # lambda = 0: the TD residual.
     torch.testing.assert_close(
-        gae(rewards, values, next_values, terminated, no, mask, gamma, 0.0),
-        td_residuals(rewards, values, next_values, terminated, gamma),
+        gae(rewards, values, next_values, terminated, no, mask, gamma=gamma, gae_lambda=0.0),
+        td_residuals(rewards, values, next_values, terminated, gamma=gamma),
     )
     # lambda = 1 on whole episodes: the discounted return-to-go minus V.
     torch.testing.assert_close(
-        gae(rewards, values, next_values, terminated, no, mask, gamma, 1.0) + values,
-        returns_to_go(rewards, mask, gamma),
+        gae(rewards, values, next_values, terminated, no, mask, gamma=gamma, gae_lambda=1.0)
+        + values,
+        returns_to_go(rewards, mask, gamma=gamma),
     )
     # Reward-to-go with gamma = 1 is the reversed cumulative sum.
-    torch.testing.assert_close(reward_to_go(rewards, mask, 1.0), rewards.flip(1).cumsum(1).flip(1))
+    torch.testing.assert_close(
+        reward_to_go(rewards, mask, gamma=1.0), rewards.flip(1).cumsum(1).flip(1)
+    )
     # ... and with gamma < 1 it is gamma^t times the return-to-go.
     discounts = gamma ** torch.arange(7, dtype=F)
     torch.testing.assert_close(
-        reward_to_go(rewards, mask, gamma), returns_to_go(rewards, mask, gamma) * discounts
+        reward_to_go(rewards, mask, gamma=gamma),
+        returns_to_go(rewards, mask, gamma=gamma) * discounts,
     )
 
 
@@ -91,12 +105,12 @@ def test_matches_the_reference_loops(seed: int) -> None:
     gamma, lam = float(rng.uniform(0.5, 1.0)), float(rng.uniform(0.0, 1.0))
     out = gae(
         *(torch.from_numpy(x) for x in (rewards, values, next_values, terminated, truncated, mask)),
-        gamma, lam,
+        gamma=gamma, gae_lambda=lam,
     )  # fmt: skip
     expected = gae_reference(rewards, values, next_values, terminated, truncated, mask, gamma, lam)
     np.testing.assert_allclose(out.numpy(), expected, atol=1e-12)
     np.testing.assert_allclose(
-        returns_to_go(torch.from_numpy(rewards), torch.from_numpy(mask), gamma).numpy(),
+        returns_to_go(torch.from_numpy(rewards), torch.from_numpy(mask), gamma=gamma).numpy(),
         returns_to_go_reference(rewards, mask, gamma),
         atol=1e-12,
     )
@@ -107,9 +121,11 @@ def test_no_information_crosses_a_termination() -> None:
     values = torch.zeros(1, 4, dtype=F)
     terminated = t([[False, True, False, False]], torch.bool)
     mask = torch.ones(1, 4, dtype=F)
-    base = gae(rewards, values, values, terminated, torch.zeros_like(terminated), mask, 1.0, 1.0)
+    base = gae(rewards, values, values, terminated, torch.zeros_like(terminated), mask, gamma=1.0,
+               gae_lambda=1.0)  # fmt: skip
     rewards[0, 2:] = 100.0
-    after = gae(rewards, values, values, terminated, torch.zeros_like(terminated), mask, 1.0, 1.0)
+    after = gae(rewards, values, values, terminated, torch.zeros_like(terminated), mask, gamma=1.0,
+               gae_lambda=1.0)  # fmt: skip
     torch.testing.assert_close(base[:, :2], after[:, :2])
 
 

@@ -28,7 +28,7 @@ from pgrad.policies.mlp import PolicySpec, build_policy
 from pgrad.rollout.episodes import EpisodeSampler
 
 ESTIMATORS = ["reinforce", "reward_to_go"]
-UNBIASED = ["reinforce", "reward_to_go", "mean_baseline", "rtg_mean_baseline", "value_baseline"]
+UNBIASED = ["return", "reward_to_go", "return+mean", "reward_to_go+mean", "reward_to_go+value"]
 
 
 def _logits(name: str, seed: int = 0) -> np.ndarray:
@@ -95,13 +95,10 @@ def test_reward_to_go_has_lower_variance(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("psi", "baseline", "lab_name"),
-    [("return", "none", "reinforce"), ("reward_to_go", "mean", "rtg_mean_baseline")],
+    ("psi", "baseline"), [("return", "none"), ("reward_to_go", "mean")],
     ids=["seed-formula", "default"],
-)
-def test_the_trainers_own_gradient_matches_the_exact_one(
-    psi: str, baseline: str, lab_name: str
-) -> None:
+)  # fmt: skip
+def test_the_trainers_own_gradient_matches_the_exact_one(psi: str, baseline: str) -> None:
     """The normal sampler and REINFORCE loss on the Gymnasium form of a finite MDP.
 
     A linear policy on one-hot observations is a tabular softmax with logits[s] = W[:, s] + b,
@@ -114,18 +111,18 @@ def test_the_trainers_own_gradient_matches_the_exact_one(
         policy.net[0].weight.copy_(torch.from_numpy(_logits("chain").T))
         policy.net[0].bias.zero_()
     logits = (policy.net[0].weight.T + policy.net[0].bias).detach().double().numpy()
-    batch = EpisodeSampler(envs, seed=5).collect(policy, m, np.random.default_rng(5))
-    envs.close()
-    assert (batch.lengths == mdp.horizon).all() and batch.terminated[:, -1].all()
+    sampler = EpisodeSampler(envs, m, seed=5)
+    batch = sampler.collect(policy)
+    sampler.close()
+    assert (batch.episode_lengths == mdp.horizon).all() and batch.terminated[:, -1].all()
     # The seed's g_hat (Psi_t = R(tau)), and pgrad train's default weighting.
-    settings: dict = dict(psi=psi, baseline=baseline)
-    cfg = pgrad.Config(algo="reinforce", gamma=mdp.discount, **settings)
+    cfg = pgrad.make_config(algo="reinforce", gamma=mdp.discount, psi=psi, baseline=baseline)
     loss, _ = reinforce.loss(policy, batch, cfg)
     loss.backward()
     trainer_gradient = -policy.net[0].weight.grad.T.double().numpy()
     # Standard errors for a mean of m trajectory terms, from the lab's independent samples.
     draws = sample_trajectories(mdp, logits, 50_000, 9)
-    terms = per_trajectory_gradients(mdp, logits, draws, lab_name)
+    terms = per_trajectory_gradients(mdp, logits, draws, cfg.recipe.name)  # the same recipe
     standard_error = terms.std(axis=0, ddof=1) / np.sqrt(m)
     z = np.abs(trainer_gradient - policy_gradient(mdp, logits)) / standard_error
     assert z.max() < 5, z
@@ -136,7 +133,7 @@ def test_ppo_first_epoch_is_the_score_function_estimator_and_the_second_is_biase
     trajectories = sample_trajectories(mdp, logits, 2000, 6)
     # With no first step the ratio is 1: PPO's gradient is the value-baseline estimator.
     still, target, moved = ppo_second_epoch(mdp, logits, trajectories, step_size=0.0)
-    expected = per_trajectory_gradients(mdp, logits, trajectories, "value_baseline")
+    expected = per_trajectory_gradients(mdp, logits, trajectories, "reward_to_go+value", "exact")
     np.testing.assert_allclose(still, expected, atol=1e-10)
     np.testing.assert_allclose(moved, logits)
     np.testing.assert_allclose(target, policy_gradient(mdp, logits))
@@ -151,7 +148,7 @@ def test_ppo_first_epoch_is_the_score_function_estimator_and_the_second_is_biase
     assert z.max() > 5
 
 
-@pytest.mark.parametrize("estimator", ["mean_baseline", "rtg_mean_baseline"])
+@pytest.mark.parametrize("estimator", ["return+mean", "reward_to_go+mean"])
 def test_mean_baseline_is_unbiased_even_for_tiny_batches(estimator: str) -> None:
     """At m = 2 a batch mean that includes trajectory i would scale E[g_hat] by 1 - 1/m = 0.5;
     the leave-one-out baseline keeps every batch's estimate unbiased."""
@@ -162,3 +159,18 @@ def test_mean_baseline_is_unbiased_even_for_tiny_batches(estimator: str) -> None
     assert _z_scores(estimates, policy_gradient(mdp, logits)).max() < 5
     # and the test can see the bias it guards against: halving the exact gradient fails it
     assert _z_scores(estimates, 0.5 * policy_gradient(mdp, logits)).max() > 5
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.9, 1.0])
+def test_gae_with_the_exact_critic_is_unbiased_and_with_an_approximate_one_biased(
+    lam: float,
+) -> None:
+    """With gamma = 1 (the chain) and the true V_t, E[A_t^GAE | s_t, a_t] = Q_t - V_t for every
+    lambda; a time-averaged critic biases it (except at lambda = 1, where V cancels out)."""
+    mdp, logits = NAMED_MDPS["chain"](), _logits("chain")
+    exact = policy_gradient(mdp, logits)
+    draws = sample_trajectories(mdp, logits, 20_000, 4)
+    name = f"gae+lambda={lam:g}"
+    assert _z_scores(per_trajectory_gradients(mdp, logits, draws, name, "exact"), exact).max() < 5
+    approximate = _z_scores(per_trajectory_gradients(mdp, logits, draws, name), exact).max()
+    assert approximate < 5 if lam == 1.0 else approximate > 5

@@ -54,7 +54,7 @@ def test_autograd_through_loss_is_minus_g_hat(gamma: float) -> None:
     theta = THETA.clone().requires_grad_(True)
     log_pi = torch.log_softmax(theta, dim=1)
     log_probs = log_pi[states, actions]
-    weights = trajectory_return_weights(rewards, mask, gamma)
+    weights = trajectory_return_weights(rewards, mask, gamma=gamma)
     score_function_loss(log_probs, weights, mask).backward()
     torch.testing.assert_close(-theta.grad, _g_hat_by_hand(gamma), rtol=1e-12, atol=1e-12)
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
 
 from pgrad.envs.make import EnvInfo
-from pgrad.policies.actor import Actor
+from pgrad.policies.actor import NumpyActor as Actor
 from pgrad.policies.mlp import PolicySpec, build_policy
 
-DISCRETE = EnvInfo("test", obs_dim=3, discrete=True, act_dim=4)
-BOX = EnvInfo("test", obs_dim=3, discrete=False, act_dim=2,
-              action_low=(-1.0, -2.0), action_high=(1.0, 2.0))  # fmt: skip
+DISCRETE = EnvInfo("test", obs_dim=3, action_space=gym.spaces.Discrete(4))
+BOX = EnvInfo("test", obs_dim=3, action_space=gym.spaces.Box(
+    np.array([-1.0, -2.0], np.float32), np.array([1.0, 2.0], np.float32)))  # fmt: skip
 
 
 @pytest.mark.parametrize("info", [DISCRETE, BOX], ids=["discrete", "box"])

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
+import numpy as np
 import torch
 from torch.distributions import Categorical, Normal
 
 from pgrad.envs.make import EnvInfo
 from pgrad.policies.mlp import MLPPolicy, PolicySpec, build_policy
 
-DISCRETE = EnvInfo("test", obs_dim=3, discrete=True, act_dim=4)
-BOX = EnvInfo("test", obs_dim=3, discrete=False, act_dim=2,
-              action_low=(-1.0, -2.0), action_high=(1.0, 2.0))  # fmt: skip
+DISCRETE = EnvInfo("test", obs_dim=3, action_space=gym.spaces.Discrete(4))
+BOX = EnvInfo("test", obs_dim=3, action_space=gym.spaces.Box(
+    np.array([-1.0, -2.0], np.float32), np.array([1.0, 2.0], np.float32)))  # fmt: skip
 
 
 def test_categorical_log_prob_and_entropy() -> None:
@@ -28,7 +30,7 @@ def test_gaussian_log_prob_is_of_the_unclipped_sample() -> None:
     obs = torch.randn(6, 3)
     actions = torch.randn(6, 2) * 10  # far outside the bounds
     log_prob, entropy = policy.evaluate_actions(obs, actions)
-    dist = Normal(policy(obs), policy.log_std.exp())
+    dist = Normal(policy(obs), policy.head.log_std.exp())
     torch.testing.assert_close(log_prob, dist.log_prob(actions).sum(-1))
     torch.testing.assert_close(entropy, dist.entropy().sum(-1))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import gymnasium as gym
+import numpy as np
 import pytest
 import torch
 
@@ -13,8 +15,7 @@ from pgrad.errors import PgradError
 from pgrad.policies.mlp import PolicySpec, build_policy
 from pgrad.trainer.checkpoint import load_policy, save_policy
 
-INFO = EnvInfo("Pendulum-v1", obs_dim=3, discrete=False, act_dim=1,
-               action_low=(-2.0,), action_high=(2.0,), reward_threshold=None)  # fmt: skip
+INFO = EnvInfo("Pendulum-v1", obs_dim=3, action_space=gym.spaces.Box(-2.0, 2.0, (1,), np.float32))
 
 
 def test_round_trip(tmp_path: Path) -> None:

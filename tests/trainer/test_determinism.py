@@ -13,7 +13,7 @@ from pgrad.trainer.logging import TIMING_COLUMNS
 
 
 def _run(run_dir: Path, env: str, seed: int) -> tuple[list[dict[str, str]], dict]:
-    cfg = pgrad.Config(
+    cfg = pgrad.make_config(
         env=env, seed=seed, total_env_steps=3000, episodes_per_update=4, num_envs=4,
         eval_episodes=4, eval_interval=2, run_dir=run_dir, progress=False, tensorboard=False,
     )  # fmt: skip

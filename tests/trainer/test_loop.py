@@ -17,7 +17,7 @@ def _cfg(run_dir: Path, **overrides: object) -> pgrad.Config:
         total_env_steps=3000, episodes_per_update=4, num_envs=4, eval_episodes=4,
         run_dir=run_dir, progress=False, tensorboard=False,
     )  # fmt: skip
-    return pgrad.Config(**{**base, **overrides})  # type: ignore[arg-type]
+    return pgrad.make_config(**{**base, **overrides})  # type: ignore[arg-type]
 
 
 def test_evaluating_does_not_change_training(tmp_path: Path) -> None:

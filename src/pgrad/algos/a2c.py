@@ -7,37 +7,62 @@ minus the entropy bonus.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import torch
 
 from pgrad.algos.adam import Adam
-from pgrad.algos.common import rollout_weights, step
-from pgrad.config import Config
+from pgrad.algos.common import RolloutConfig, estimate, step
+from pgrad.algos.common import fixed_length_sampler as make_sampler
+from pgrad.config import EvalConfig, OptimConfig
 from pgrad.estimators.advantages import standardize
 from pgrad.losses.policy import score_function_loss
 from pgrad.losses.value import value_loss
 from pgrad.policies.mlp import MLPPolicy
-from pgrad.rollout.fixed import Rollout
+from pgrad.rollout.batch import Batch
 from pgrad.types import Metrics
+
+__all__ = ["A2CConfig", "Config", "make_sampler", "update"]
+
+
+@dataclass(frozen=True)
+class A2CConfig(RolloutConfig):
+    """Train A2C: synchronous advantage actor-critic on fixed-length rollouts of num_steps steps per
+    copy; one joint step per rollout on the score-function loss with Psi_t = GAE advantages
+    (lambda 1: the bootstrapped n-step return minus V(s_t)), the value loss and the entropy
+    bonus."""
+
+    algo: ClassVar[str] = "a2c"
+
+    num_steps: int = 5
+    gae_lambda: float = 1.0
+    optim: OptimConfig = OptimConfig(lr=7e-4, value_lr=7e-4, max_grad_norm=0.5)
+    eval: EvalConfig = EvalConfig(eval_interval=250)  # an update is 40 steps: about every 10k
+
+
+Config = A2CConfig
 
 
 def update(
-    policy: MLPPolicy, optimizer: Adam, batch: Rollout, cfg: Config, generator: torch.Generator
+    policy: MLPPolicy, optimizer: Adam, batch: Batch, cfg: A2CConfig, generator: torch.Generator
 ) -> Metrics:
     """One optimiser step on the rollout's joint actor-critic loss."""
-    advantages, targets = rollout_weights(batch, cfg)
+    batch = estimate(batch, cfg)
+    advantages, targets, mask = batch.advantages, batch.targets, batch.mask
+    assert advantages is not None and targets is not None
     if cfg.normalize_advantages:
-        advantages = standardize(advantages, batch.mask)
-    n, t = batch.mask.shape
+        advantages = standardize(advantages, mask)
+    n, t = mask.shape
     log_probs, entropy, values = policy.evaluate(
         batch.obs.reshape(n * t, -1), batch.actions.reshape(n * t, *batch.actions.shape[2:])
     )
-    mask = batch.mask
     pg = score_function_loss(log_probs.reshape(n, t), advantages, mask, per="step")
     vf = value_loss(values.reshape(n, t), targets, mask)
     ent = (entropy.reshape(n, t) * mask).sum() / mask.sum().clamp_min(1.0)
     loss = pg + cfg.value_coef * vf
     if cfg.entropy_coef > 0:
         loss = loss - cfg.entropy_coef * ent
-    grad_norm = step(optimizer, loss, policy, cfg.max_grad_norm)
+    grad_norm = step(optimizer, loss, policy, cfg.optim.max_grad_norm)
     return {"loss/policy": pg.item(), "loss/value": vf.item(), "policy/entropy": ent.item(),
             "opt/grad_norm": grad_norm}  # fmt: skip

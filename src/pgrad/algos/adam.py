@@ -11,7 +11,9 @@ step, with several parameter groups and parameters that receive no gradient on s
     m_t = beta1 m_{t-1} + (1 - beta1) g_t           v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
     theta_t = theta_{t-1} - lr / (1 - beta1^t) * m_t / (sqrt(v_t) / sqrt(1 - beta2^t) + eps)
 
-t counts the steps in which that parameter had a gradient (as in PyTorch).
+t counts the steps in which that parameter had a gradient (as in PyTorch). :meth:`Adam.state_dict`
+uses ``torch.optim.Adam``'s layout (state keyed by parameter index), so either optimiser can load
+the other's state.
 """
 
 from __future__ import annotations
@@ -38,14 +40,57 @@ class Adam:
         self.param_groups = [dict(group, params=list(group["params"])) for group in param_groups]
         self.betas = betas
         self.eps = eps
-        self.state: dict[nn.Parameter, dict[str, Any]] = {}
-        for group in self.param_groups:
-            for p in group["params"]:
-                self.state[p] = {
-                    "step": 0,
-                    "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
-                    "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format),
-                }
+        self.state: dict[nn.Parameter, dict[str, Any]] = {
+            p: _fresh(p) for group in self.param_groups for p in group["params"]
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimiser's state in ``torch.optim.Adam``'s layout, keyed by parameter index.
+
+        ``{"state": {i: {"step", "exp_avg", "exp_avg_sq"}}, "param_groups": [{..., "params":
+        [i, ...]}]}``, indices numbered across groups in order; ``step`` is a float tensor, as in
+        PyTorch. Tensors are copies, so the result does not change as training goes on.
+        """
+        index = {p: i for i, p in enumerate(p for g in self.param_groups for p in g["params"])}
+        state = {
+            index[p]: {
+                "step": torch.tensor(float(s["step"])),
+                "exp_avg": s["exp_avg"].clone(),
+                "exp_avg_sq": s["exp_avg_sq"].clone(),
+            }
+            for p, s in self.state.items()
+            if s["step"] > 0
+        }
+        groups = [
+            {**{k: v for k, v in g.items() if k != "params"}, "betas": self.betas, "eps": self.eps,
+             "params": [index[p] for p in g["params"]]}
+            for g in self.param_groups
+        ]  # fmt: skip
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s state (ours or ``torch.optim.Adam``'s) in place.
+
+        Raises:
+            ValueError: the groups or parameter shapes do not match this optimiser's.
+        """
+        groups = state_dict["param_groups"]
+        sizes = [len(g["params"]) for g in groups]
+        if sizes != [len(g["params"]) for g in self.param_groups]:
+            raise ValueError("optimizer state has other parameter groups than this optimizer")
+        saved = {int(k): v for k, v in state_dict["state"].items()}
+        for g, mine in zip(groups, self.param_groups, strict=True):
+            mine.update({k: v for k, v in g.items() if k not in ("params", "betas", "eps")})
+            for i, p in zip(g["params"], mine["params"], strict=True):
+                s = saved.get(int(i))
+                if s is None:
+                    self.state[p] = _fresh(p)
+                    continue
+                if s["exp_avg"].shape != p.shape or s["exp_avg_sq"].shape != p.shape:
+                    raise ValueError(f"optimizer state of parameter {i} does not match its shape")
+                self.state[p] = {"step": int(float(s["step"])),
+                                 "exp_avg": s["exp_avg"].to(p.dtype).clone(),
+                                 "exp_avg_sq": s["exp_avg_sq"].to(p.dtype).clone()}  # fmt: skip
 
     def zero_grad(self) -> None:
         """Drop every parameter's gradient (``set_to_none``, as PyTorch does by default)."""
@@ -72,3 +117,12 @@ class Adam:
                 step_size = lr / (1 - beta1**t)
                 denom = (exp_avg_sq.sqrt() / (1 - beta2**t) ** 0.5).add_(self.eps)
                 p.addcdiv_(exp_avg, denom, value=-step_size)
+
+
+def _fresh(p: Tensor) -> dict[str, Any]:
+    """A parameter's state before its first step."""
+    return {
+        "step": 0,
+        "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
+        "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format),
+    }

@@ -1,38 +1,99 @@
-"""Parts every algorithm shares: Psi_t and value targets for a batch, the optimiser, one step."""
+"""Parts the algorithms share: the optimiser, its schedule, one step, reward scaling, and the config
+of the fixed-length-rollout family (A2C, PPO)."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import TypeVar
+import math
+from dataclasses import dataclass
+from typing import Any
 
 import torch
+from gymnasium.vector import VectorEnv
 from torch import Tensor
 
 from pgrad.algos.adam import Adam
-from pgrad.config import Config
-from pgrad.estimators import WEIGHTINGS
-from pgrad.estimators.advantages import batch_mean_baseline, gae, standardize, value_baseline
+from pgrad.config import (
+    EnvConfig,
+    PolicyConfig,
+    TrainConfig,
+    require,
+    require_nonnegative,
+    require_positive_int,
+)
+from pgrad.estimators.psi import PsiRecipe, psi_weights
 from pgrad.estimators.returns import returns_to_go
 from pgrad.policies.mlp import MLPPolicy
-from pgrad.rollout.episodes import EpisodeBatch
-from pgrad.rollout.fixed import Rollout
-
-B = TypeVar("B", EpisodeBatch, Rollout)
+from pgrad.rollout.batch import Batch
+from pgrad.rollout.fixed import FixedLengthSampler
 
 
-def make_optimizer(policy: MLPPolicy, cfg: Config) -> Adam:
+def require_discount(cfg: object) -> None:
+    """Require ``cfg.gamma`` in (0, 1]."""
+    gamma = cfg.gamma
+    require(
+        isinstance(gamma, int | float) and math.isfinite(gamma) and 0.0 < gamma <= 1.0,
+        f"gamma must be in (0, 1] (got {gamma}); try --gamma 0.99",
+    )
+
+
+@dataclass(frozen=True)
+class RolloutConfig(TrainConfig):
+    """Fields of the actor-critic algorithms that learn from fixed-length rollouts."""
+
+    num_steps: int = 128
+    """Steps per copy in each fixed-length rollout (T)."""
+    gamma: float = 0.99
+    """Discount."""
+    gae_lambda: float = 0.95
+    """lambda of GAE (1.0: bootstrapped n-step returns, 0.0: one-step TD residuals)."""
+    normalize_advantages: bool = False
+    """Standardise the advantages (PPO: within each minibatch)."""
+    normalize_rewards: bool = False
+    """Divide rewards by a running standard deviation of the discounted return."""
+    value_coef: float = 0.5
+    """Weight of the value loss in the joint loss (matters for a shared network)."""
+    entropy_coef: float = 0.0
+    """Weight of the entropy bonus."""
+    env: EnvConfig = EnvConfig(num_envs=8)
+    policy: PolicyConfig = PolicyConfig(hidden_sizes=(64, 64))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require_positive_int(self, "num_steps", "e.g. --num-steps 128")
+        require_discount(self)
+        for name in ("value_coef", "entropy_coef"):
+            require_nonnegative(self, name)
+        self.recipe  # noqa: B018  (checks gae_lambda)
+
+    @property
+    def needs_value(self) -> bool:
+        """Actor-critic: always a value function."""
+        return True
+
+    @property
+    def recipe(self) -> PsiRecipe:
+        """GAE(gamma, lambda) with the learned V (standardisation is the algorithm's own)."""
+        return PsiRecipe("gae", "value", self.gae_lambda, standardize=False)
+
+
+def fixed_length_sampler(cfg: RolloutConfig, envs: VectorEnv, seed: int) -> FixedLengthSampler:
+    """The sampler of A2C and PPO: ``num_steps`` steps of every copy, with log pi_old."""
+    return FixedLengthSampler(envs, cfg.num_steps, seed=seed, log_probs=True)
+
+
+def make_optimizer(policy: MLPPolicy, cfg: TrainConfig) -> Adam:
     """Adam (eps 1e-5) with two parameter groups: the policy (``lr``) and a separate value net."""
-    groups = [{"params": policy.policy_parameters(), "lr": cfg.lr, "base_lr": cfg.lr}]
+    lr, value_lr = cfg.optim.lr, cfg.optim.value_lr
+    groups: list[dict[str, Any]] = [{"params": policy.policy_parameters(), "lr": lr, "base_lr": lr}]
     if policy.value_parameters():
-        groups.append(
-            {"params": policy.value_parameters(), "lr": cfg.value_lr, "base_lr": cfg.value_lr}
-        )
+        groups.append({"params": policy.value_parameters(), "lr": value_lr, "base_lr": value_lr})
     return Adam(groups, eps=1e-5)
 
 
-def set_learning_rate(optimizer: Adam, cfg: Config, progress: float) -> float:
+def set_learning_rate(optimizer: Adam, cfg: TrainConfig, progress: float) -> float:
     """Apply the schedule at ``progress`` in [0, 1] of the budget; return the policy's rate."""
-    factor = 1.0 - progress if cfg.lr_schedule == "linear" else 1.0
+    factor = 1.0 - progress if cfg.optim.lr_schedule == "linear" else 1.0
     for group in optimizer.param_groups:
         group["lr"] = group["base_lr"] * max(factor, 0.0)
     return float(optimizer.param_groups[0]["lr"])
@@ -57,9 +118,9 @@ class RewardScaler:
     def __init__(self) -> None:
         self.count, self.mean, self.var = 0.0, 0.0, 1.0
 
-    def scale(self, batch: B, gamma: float) -> B:
+    def scale(self, batch: Batch, gamma: float) -> Batch:
         """Fold the batch's returns into the statistics; return the batch with scaled rewards."""
-        g = returns_to_go(batch.rewards, batch.mask, gamma)[batch.mask.bool()].double()
+        g = returns_to_go(batch.rewards, batch.mask, gamma=gamma)[batch.mask.bool()].double()
         if g.numel():
             n, mean, var = float(g.numel()), float(g.mean()), float(g.var(unbiased=False))
             total = self.count + n
@@ -70,52 +131,18 @@ class RewardScaler:
         std = max(self.var, 1e-8) ** 0.5
         return dataclasses.replace(batch, rewards=batch.rewards / std)
 
+    def state_dict(self) -> dict[str, float]:
+        """The running statistics."""
+        return {"count": self.count, "mean": self.mean, "var": self.var}
 
-def values_of(policy: MLPPolicy, obs: Tensor, mask: Tensor) -> Tensor:
-    """V(s) for obs [B, T, obs_dim] on real steps, 0.0 elsewhere; float [B, T], no autograd."""
-    out = torch.zeros_like(mask)
-    valid = mask.bool()
-    with torch.no_grad():
-        out[valid] = policy.value(obs[valid])
-    return out
-
-
-def episode_weights(policy: MLPPolicy, batch: EpisodeBatch, cfg: Config) -> tuple[Tensor, Tensor]:
-    """Psi_t and value targets [m, T] for complete episodes, as ``cfg`` chooses.
-
-    psi ``return`` / ``reward_to_go`` come from :data:`pgrad.estimators.WEIGHTINGS`; a value
-    baseline subtracts gamma^t V(s_t) (:func:`pgrad.estimators.advantages.value_baseline`).
-    psi ``gae`` is GAE(gamma, lambda). Value targets are GAE(gamma, lambda or 1) + V, which
-    bootstraps a truncated episode from V of its final observation.
-    """
-    mask, rewards = batch.mask, batch.rewards
-    needs_value = cfg.baseline == "value"
-    values = values_of(policy, batch.obs, mask) if needs_value else torch.zeros_like(mask)
-    targets = torch.zeros_like(mask)
-    if needs_value:
-        next_values = values_of(policy, batch.next_obs(), mask)
-        lam = cfg.gae_lambda if cfg.psi == "gae" else 1.0
-        advantages = gae(rewards, values, next_values, batch.terminated, batch.truncated, mask,
-                         cfg.gamma, lam)  # fmt: skip
-        targets = (advantages + values) * mask
-    if cfg.psi == "gae":
-        psi = advantages
-    else:
-        psi = WEIGHTINGS["reinforce" if cfg.psi == "return" else "reward_to_go"](
-            rewards, mask, cfg.gamma
-        )
-        if cfg.baseline == "mean":
-            psi = batch_mean_baseline(psi, mask)
-        elif cfg.baseline == "value":
-            psi = value_baseline(psi, values, mask, cfg.gamma)
-    if cfg.normalize_advantages:
-        psi = standardize(psi, mask)
-    return psi * mask, targets
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        """Restore :meth:`state_dict`."""
+        self.count, self.mean, self.var = state["count"], state["mean"], state["var"]
 
 
-def rollout_weights(batch: Rollout, cfg: Config) -> tuple[Tensor, Tensor]:
-    """GAE advantages and value targets [N, T] for a fixed-length rollout (bootstrapped)."""
-    advantages = gae(batch.rewards, batch.values, batch.next_values, batch.terminated,
-                     batch.truncated, batch.mask, cfg.gamma, cfg.gae_lambda)  # fmt: skip
-    targets = (advantages + batch.values) * batch.mask
-    return advantages, targets
+def estimate(batch: Batch, cfg: Any) -> Batch:
+    """The batch with Psi_t and value targets of ``cfg.recipe`` attached (one recipe for all)."""
+    psi, targets = psi_weights(batch.rewards, batch.mask, batch.terminated, batch.truncated,
+                               batch.values, batch.next_values, recipe=cfg.recipe,
+                               gamma=cfg.gamma)  # fmt: skip
+    return batch.with_estimates(psi, targets)

@@ -8,67 +8,81 @@ the rollout's policy and the current one passes ``target_kl`` (if set).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import torch
 
 from pgrad.algos.adam import Adam
-from pgrad.algos.common import rollout_weights, step
-from pgrad.config import Config
+from pgrad.algos.common import RolloutConfig, estimate, step
+from pgrad.algos.common import fixed_length_sampler as make_sampler
+from pgrad.config import EvalConfig, OptimConfig, require, require_nonnegative, require_positive_int
 from pgrad.estimators.advantages import standardize
 from pgrad.losses.policy import clipped_surrogate_loss
 from pgrad.losses.value import value_loss
 from pgrad.policies.mlp import MLPPolicy
-from pgrad.rollout.fixed import Rollout
+from pgrad.rollout.batch import Batch
 from pgrad.types import Metrics
+
+__all__ = ["Config", "PPOConfig", "make_sampler", "update"]
+
+
+@dataclass(frozen=True)
+class PPOConfig(RolloutConfig):
+    """Train PPO: the clipped surrogate on fixed-length rollouts, update_epochs passes of
+    num_minibatches minibatches each, GAE advantages standardised per minibatch, a learning rate
+    decaying linearly to 0 over the budget."""
+
+    algo: ClassVar[str] = "ppo"
+
+    normalize_advantages: bool = True
+    entropy_coef: float = 0.01
+    update_epochs: int = 4
+    """Passes over each rollout."""
+    num_minibatches: int = 4
+    """Minibatches per pass; must divide num_envs * num_steps."""
+    clip_coef: float = 0.2
+    """epsilon of the clipped ratio."""
+    value_clip: float = 0.0
+    """Clip V to within this of its rollout value in the value loss (0: no clipping)."""
+    target_kl: float = 0.0
+    """Stop an update's epochs early once the approximate KL exceeds this (0: never)."""
+    optim: OptimConfig = OptimConfig(lr=2.5e-4, value_lr=2.5e-4, lr_schedule="linear",
+                                     max_grad_norm=0.5)  # fmt: skip
+    eval: EvalConfig = EvalConfig(eval_interval=10)  # an update is 1024 steps: about every 10k
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require_positive_int(self, "update_epochs", "e.g. --update-epochs 4")
+        require_positive_int(self, "num_minibatches", "e.g. --num-minibatches 4")
+        require(
+            isinstance(self.clip_coef, int | float) and self.clip_coef > 0,
+            f"clip_coef must be positive (got {self.clip_coef})",
+        )
+        for name in ("value_clip", "target_kl"):
+            require_nonnegative(self, name)
+        batch = self.env.num_envs * self.num_steps
+        require(
+            batch % self.num_minibatches == 0,
+            f"num_minibatches ({self.num_minibatches}) must divide num_envs * num_steps ({batch})",
+        )
+
+
+Config = PPOConfig
 
 
 def update(
-    policy: MLPPolicy, optimizer: Adam, batch: Rollout, cfg: Config, generator: torch.Generator
+    policy: MLPPolicy, optimizer: Adam, batch: Batch, cfg: PPOConfig, generator: torch.Generator
 ) -> Metrics:
     """``update_epochs`` passes of ``num_minibatches`` minibatch steps over the rollout."""
-    advantages, targets = rollout_weights(batch, cfg)
-    size = batch.mask.numel()
-    obs = batch.obs.reshape(size, -1)
-    actions = batch.actions.reshape(size, *batch.actions.shape[2:])
-    flat = {
-        "old_log_probs": batch.log_probs.reshape(size),
-        "advantages": advantages.reshape(size),
-        "targets": targets.reshape(size),
-        "old_values": batch.values.reshape(size),
-        "mask": batch.mask.reshape(size),
-    }
-    minibatch = size // cfg.num_minibatches
+    batch = estimate(batch, cfg)
     stats: dict[str, list[float]] = {k: [] for k in ("pg", "vf", "ent", "kl", "clip", "norm")}
     epochs = 0
     for _ in range(cfg.update_epochs):
         epochs += 1
-        order = torch.randperm(size, generator=generator)
-        for index in order.split(minibatch):
-            mb = {k: v[index] for k, v in flat.items()}
-            mask = mb["mask"]
-            log_probs, entropy, values = policy.evaluate(obs[index], actions[index])
-            adv = (
-                standardize(mb["advantages"], mask)
-                if cfg.normalize_advantages
-                else mb["advantages"]
-            )
-            pg = clipped_surrogate_loss(log_probs, mb["old_log_probs"], adv, mask, cfg.clip_coef)
-            clip = cfg.value_clip if cfg.value_clip > 0 else None
-            vf = value_loss(values, mb["targets"], mask, mb["old_values"], clip)
-            count = mask.sum().clamp_min(1.0)
-            ent = (entropy * mask).sum() / count
-            loss = pg + cfg.value_coef * vf
-            if cfg.entropy_coef > 0:
-                loss = loss - cfg.entropy_coef * ent
-            stats["norm"].append(step(optimizer, loss, policy, cfg.max_grad_norm))
-            with torch.no_grad():
-                log_ratio = log_probs - mb["old_log_probs"]
-                kl = ((log_ratio.exp() - 1 - log_ratio) * mask).sum() / count
-                clipped = ((log_ratio.exp() - 1).abs() > cfg.clip_coef).float()
-            stats["pg"].append(pg.item())
-            stats["vf"].append(vf.item())
-            stats["ent"].append(ent.item())
-            stats["kl"].append(kl.item())
-            stats["clip"].append(float((clipped * mask).sum() / count))
+        for mb in batch.minibatches(cfg.num_minibatches, generator):
+            for key, value in minibatch_step(policy, optimizer, mb, cfg).items():
+                stats[key].append(value)
         if cfg.target_kl > 0 and stats["kl"][-1] > cfg.target_kl:
             break
 
@@ -80,3 +94,28 @@ def update(
         "policy/approx_kl": mean("kl"), "policy/clipfrac": mean("clip"),
         "opt/grad_norm": mean("norm"), "opt/epochs": float(epochs),
     }  # fmt: skip
+
+
+def minibatch_step(
+    policy: MLPPolicy, optimizer: Adam, mb: Batch, cfg: PPOConfig
+) -> dict[str, float]:
+    """One optimiser step on a flat minibatch's clipped surrogate, value loss and entropy bonus."""
+    assert mb.advantages is not None and mb.targets is not None and mb.log_probs is not None
+    mask = mb.mask
+    log_probs, entropy, values = policy.evaluate(mb.obs, mb.actions)
+    adv = standardize(mb.advantages, mask) if cfg.normalize_advantages else mb.advantages
+    pg = clipped_surrogate_loss(log_probs, mb.log_probs, adv, mask, cfg.clip_coef)
+    clip = cfg.value_clip if cfg.value_clip > 0 else None
+    vf = value_loss(values, mb.targets, mask, mb.values, clip)
+    count = mask.sum().clamp_min(1.0)
+    ent = (entropy * mask).sum() / count
+    loss = pg + cfg.value_coef * vf
+    if cfg.entropy_coef > 0:
+        loss = loss - cfg.entropy_coef * ent
+    norm = step(optimizer, loss, policy, cfg.optim.max_grad_norm)
+    with torch.no_grad():
+        log_ratio = log_probs - mb.log_probs
+        kl = ((log_ratio.exp() - 1 - log_ratio) * mask).sum() / count
+        clipped = ((log_ratio.exp() - 1).abs() > cfg.clip_coef).float()
+    return {"pg": pg.item(), "vf": vf.item(), "ent": ent.item(), "kl": kl.item(),
+            "clip": float((clipped * mask).sum() / count), "norm": norm}  # fmt: skip

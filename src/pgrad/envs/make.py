@@ -11,6 +11,9 @@ rollout code discards reset steps, so no transition crosses an episode boundary.
 from __future__ import annotations
 
 import difflib
+import importlib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,39 +21,93 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from pgrad.config import EnvConfig
 from pgrad.envs.finite import register_envs
 from pgrad.errors import PgradError
 
 
 @dataclass(frozen=True)
 class EnvInfo:
-    """What a policy needs to know of an environment's spaces.
+    """What a policy needs to know of an environment.
 
     Attributes:
-        env_id: the Gymnasium id.
+        env_id: the Gymnasium id (as given: MODULE:ID keeps its module).
         obs_dim: size of the flattened observation.
-        discrete: True for a Discrete action space, False for a Box.
-        act_dim: number of actions (Discrete) or the action vector's size (Box).
-        action_low, action_high: bounds of a Box action space, float [act_dim]; None if Discrete.
+        action_space: the action space of one copy (its head is chosen from it).
         reward_threshold: the registered score that counts as solved, if any.
     """
 
     env_id: str
     obs_dim: int
-    discrete: bool
-    act_dim: int
-    action_low: tuple[float, ...] | None = None
-    action_high: tuple[float, ...] | None = None
+    action_space: gym.Space[Any]
     reward_threshold: float | None = None
 
 
-def check_env_id(env_id: str) -> None:
-    """Raise a one-line :class:`PgradError` naming close matches if ``env_id`` is not registered.
+FACTORY_NAMESPACE = "pgrad-user"
+"""Environments passed to the API as factories are registered under this namespace."""
 
-    pgrad's own environments (the finite MDPs, ``pgrad/...``) are registered first.
+
+def register_factory(factory: Callable[[], gym.Env[Any, Any]]) -> str:
+    """Register ``factory`` (a callable returning a new environment) and return its id.
+
+    Raises:
+        PgradError: an environment instance, or anything else that is not a factory.
+    """
+    if isinstance(factory, gym.Env):
+        raise PgradError(
+            "env is an environment instance; pass a factory such as `lambda: MyEnv()` (pgrad "
+            "needs several copies, for the vector environment and for evaluation)"
+        )
+    if not callable(factory):
+        raise PgradError(f"env must be a Gymnasium id or a factory, got {type(factory).__name__}")
+    name = re.sub(r"[^A-Za-z0-9_]+", "_", getattr(factory, "__name__", "env")).strip("_") or "env"
+    env_id = f"{FACTORY_NAMESPACE}/{name}-{id(factory):x}-v0"
+    if env_id not in gym.registry:
+        gym.register(env_id, entry_point=factory)
+    return env_id
+
+
+def import_packages(packages: tuple[str, ...]) -> None:
+    """Import packages whose import registers environments (``--gym-packages``).
+
+    Raises:
+        PgradError: a package that cannot be imported.
+    """
+    for package in packages:
+        try:
+            module = importlib.import_module(package)
+        except Exception as exc:  # any failure of a user's package is a bad input
+            raise PgradError(
+                f"cannot import {package!r} from --gym-packages: {_one_line(exc)}; install it "
+                "or drop it"
+            ) from None
+        gym.register_envs(module)
+
+
+def resolve_env_id(env_id: str) -> str:
+    """The registered id for ``env_id``, importing MODULE first for ``MODULE:ID``.
+
+    Raises:
+        PgradError: a module that cannot be imported, or an unknown id (naming close matches).
     """
     register_envs()
-    if env_id in gym.registry or ":" in env_id:
+    module, sep, name = env_id.rpartition(":")
+    if sep:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:
+            raise PgradError(
+                f"cannot import module {module!r} named in env {env_id!r}: {_one_line(exc)}"
+            ) from None
+        env_id = name
+    check_env_id(env_id)
+    return env_id
+
+
+def check_env_id(env_id: str) -> None:
+    """Raise a one-line :class:`PgradError` naming close matches if ``env_id`` is not registered."""
+    register_envs()
+    if env_id in gym.registry:
         return
     known = list(gym.registry.keys())
     close = difflib.get_close_matches(env_id, known, n=3, cutoff=0.5)
@@ -67,61 +124,36 @@ def describe_spaces(
     action_space: gym.Space[Any],
     reward_threshold: float | None = None,
 ) -> EnvInfo:
-    """Check that pgrad supports the spaces and summarise them as an :class:`EnvInfo`."""
+    """Check that pgrad supports the observation space; summarise the spaces as an EnvInfo.
+
+    Action spaces are checked by :func:`pgrad.policies.heads.make_head`, which knows the heads.
+    """
     if not isinstance(observation_space, gym.spaces.Box):
         raise PgradError(
             f"{env_id} has observation space {observation_space}, which pgrad does not support; "
             "it needs a Box observation space (wrap the environment, e.g. FlattenObservation)"
         )
     obs_dim = int(np.prod(observation_space.shape))
-    if isinstance(action_space, gym.spaces.Discrete):
-        if int(action_space.start) != 0:
-            raise PgradError(
-                f"{env_id} has action space {action_space} starting at {action_space.start}; "
-                "pgrad needs Discrete actions numbered from 0"
-            )
-        return EnvInfo(env_id, obs_dim, True, int(action_space.n), None, None, reward_threshold)
-    if isinstance(action_space, gym.spaces.Box) and len(action_space.shape) == 1:
-        low = tuple(float(x) for x in action_space.low)
-        high = tuple(float(x) for x in action_space.high)
-        return EnvInfo(env_id, obs_dim, False, action_space.shape[0], low, high, reward_threshold)
-    raise PgradError(
-        f"{env_id} has action space {action_space}, which pgrad does not support; "
-        "it supports Discrete and one-dimensional Box action spaces"
-    )
+    return EnvInfo(env_id, obs_dim, action_space, reward_threshold)
 
 
 def make_vector_env(
-    env_id: str, num_envs: int, max_episode_steps: int | None = None
+    cfg: EnvConfig | str, num_envs: int | None = None
 ) -> tuple[VectorEnv, EnvInfo]:
-    """Create ``num_envs`` copies of ``env_id`` stepped together, in NEXT_STEP autoreset mode.
+    """Create ``num_envs`` (default ``cfg.num_envs``) copies of ``cfg``'s environment (or of a
+    Gymnasium id) stepped together, in NEXT_STEP autoreset mode.
 
-    Uses the environment's native vector implementation when Gymnasium registers one (as for
-    CartPole-v1), and a synchronous vector of single environments otherwise.
+    ``vectorization_mode`` auto uses the environment's native vector implementation when Gymnasium
+    registers one (as for CartPole-v1), and a synchronous vector of single environments otherwise.
 
     Raises:
-        PgradError: unknown id, missing optional dependency, or unsupported spaces.
+        PgradError: unknown id, missing optional dependency, bad keyword arguments, or an
+            unsupported observation space.
     """
-    check_env_id(env_id)
-    kwargs: dict[str, Any] = {}
-    if max_episode_steps is not None:
-        kwargs["max_episode_steps"] = max_episode_steps
-    try:
-        spec = gym.spec(env_id)
-        if spec.vector_entry_point is not None:
-            envs = gym.make_vec(env_id, num_envs, vectorization_mode="vector_entry_point", **kwargs)
-        else:
-            envs = gym.make_vec(
-                env_id,
-                num_envs,
-                vectorization_mode="sync",
-                vector_kwargs={"autoreset_mode": AutoresetMode.NEXT_STEP},
-                **kwargs,
-            )
-    except gym.error.DependencyNotInstalled as exc:
-        raise PgradError(f"cannot create {env_id}: {_one_line(exc)}") from exc
-    except gym.error.Error as exc:
-        raise PgradError(f"cannot create {env_id}: {_one_line(exc)}") from exc
+    cfg = EnvConfig(id=cfg) if isinstance(cfg, str) else cfg
+    import_packages(cfg.gym_packages)
+    env_id = resolve_env_id(cfg.id)
+    envs = _make_vec(cfg, env_id, num_envs or cfg.num_envs)
     mode = envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
     if mode != AutoresetMode.NEXT_STEP:
         envs.close()
@@ -129,13 +161,30 @@ def make_vector_env(
             f"{env_id}'s vector environment uses autoreset mode {mode}; pgrad needs NEXT_STEP"
         )
     try:
-        info = describe_spaces(
-            env_id, envs.single_observation_space, envs.single_action_space, spec.reward_threshold
-        )
+        info = describe_spaces(cfg.id, envs.single_observation_space, envs.single_action_space,
+                               gym.spec(env_id).reward_threshold)  # fmt: skip
     except PgradError:
         envs.close()
         raise
     return envs, info
+
+
+def _make_vec(cfg: EnvConfig, env_id: str, num_envs: int) -> VectorEnv:
+    kwargs: dict[str, Any] = cfg.kwargs()
+    if cfg.max_episode_steps > 0:
+        kwargs["max_episode_steps"] = cfg.max_episode_steps
+    mode = cfg.vectorization_mode
+    if mode == "auto":
+        mode = "vector_entry_point" if gym.spec(env_id).vector_entry_point else "sync"
+    vector_kwargs = (
+        {} if mode == "vector_entry_point" else {"autoreset_mode": AutoresetMode.NEXT_STEP}
+    )
+    try:
+        return gym.make_vec(env_id, num_envs, vectorization_mode=mode,
+                            vector_kwargs=vector_kwargs, **kwargs)  # fmt: skip
+    except (gym.error.Error, TypeError, ValueError) as exc:
+        extra = f" with env_kwargs {cfg.kwargs()}" if cfg.env_kwargs else ""
+        raise PgradError(f"cannot create {env_id}{extra}: {_one_line(exc)}") from None
 
 
 def _one_line(exc: BaseException) -> str:

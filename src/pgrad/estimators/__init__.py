@@ -1,9 +1,6 @@
-"""Returns and advantages: pure functions over batched tensors (they import only torch)."""
+"""Returns, advantages and the Psi recipe: pure functions over batched tensors (torch only)."""
 
-from collections.abc import Callable
-
-from torch import Tensor
-
+from pgrad.estimators.psi import PsiRecipe, parse_recipe, psi_weights
 from pgrad.estimators.returns import (
     check_episode_batch,
     discounted_returns,
@@ -12,15 +9,11 @@ from pgrad.estimators.returns import (
 )
 
 __all__ = [
-    "WEIGHTINGS",
+    "PsiRecipe",
     "check_episode_batch",
     "discounted_returns",
+    "parse_recipe",
+    "psi_weights",
     "reward_to_go",
     "trajectory_return_weights",
 ]
-
-WEIGHTINGS: dict[str, Callable[[Tensor, Tensor, float], Tensor]] = {
-    "reinforce": trajectory_return_weights,
-    "reward_to_go": reward_to_go,
-}
-"""Psi_t from (rewards [m, T], mask [m, T], gamma), by estimator name."""

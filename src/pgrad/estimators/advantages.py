@@ -14,7 +14,7 @@ from pgrad.estimators.returns import check_episode_batch
 
 
 def td_residuals(
-    rewards: Tensor, values: Tensor, next_values: Tensor, terminated: Tensor, gamma: float
+    rewards: Tensor, values: Tensor, next_values: Tensor, terminated: Tensor, *, gamma: float
 ) -> Tensor:
     """delta_t = r_t + gamma (1 - terminated_t) V(s_{t+1}) - V(s_t), float [B, T].
 
@@ -35,6 +35,7 @@ def gae(
     terminated: Tensor,
     truncated: Tensor,
     mask: Tensor,
+    *,
     gamma: float,
     gae_lambda: float,
 ) -> Tensor:
@@ -61,7 +62,7 @@ def gae(
         rewards=rewards, values=values, next_values=next_values,
         terminated=terminated, truncated=truncated, mask=mask,
     )  # fmt: skip
-    delta = td_residuals(rewards, values, next_values, terminated, gamma) * mask
+    delta = td_residuals(rewards, values, next_values, terminated, gamma=gamma) * mask
     carry = gamma * gae_lambda * (~(terminated | truncated)).to(rewards.dtype) * mask
     out = torch.zeros_like(rewards)
     running = torch.zeros_like(rewards[:, 0])
@@ -87,7 +88,7 @@ def batch_mean_baseline(weights: Tensor, mask: Tensor) -> Tensor:
     return (weights - baseline) * mask
 
 
-def value_baseline(weights: Tensor, values: Tensor, mask: Tensor, gamma: float) -> Tensor:
+def value_baseline(weights: Tensor, values: Tensor, mask: Tensor, *, gamma: float) -> Tensor:
     """Psi_t - gamma^t V(s_t): a state-value baseline for weights discounted from time 0.
 
     Any function of s_t keeps the estimator unbiased; gamma^t V(s_t) is the one that matches

@@ -28,7 +28,7 @@ def check_episode_batch(**tensors: Tensor) -> tuple[int, int]:
     return shape
 
 
-def discounted_returns(rewards: Tensor, mask: Tensor, gamma: float) -> Tensor:
+def discounted_returns(rewards: Tensor, mask: Tensor, *, gamma: float) -> Tensor:
     """Whole-trajectory returns R(tau_i) = sum_t gamma^t r_t (the seed's R(tau)).
 
     Args:
@@ -44,7 +44,7 @@ def discounted_returns(rewards: Tensor, mask: Tensor, gamma: float) -> Tensor:
     return (rewards * mask * discounts).sum(dim=1)
 
 
-def trajectory_return_weights(rewards: Tensor, mask: Tensor, gamma: float) -> Tensor:
+def trajectory_return_weights(rewards: Tensor, mask: Tensor, *, gamma: float) -> Tensor:
     """Psi_t = R(tau_i) for every step t of trajectory i: the weights of the seed's g_hat.
 
     Args:
@@ -55,10 +55,10 @@ def trajectory_return_weights(rewards: Tensor, mask: Tensor, gamma: float) -> Te
     Returns:
         float [m, T]: R(tau_i) on real steps, 0.0 on padding.
     """
-    return discounted_returns(rewards, mask, gamma).unsqueeze(1) * mask
+    return discounted_returns(rewards, mask, gamma=gamma).unsqueeze(1) * mask
 
 
-def returns_to_go(rewards: Tensor, mask: Tensor, gamma: float) -> Tensor:
+def returns_to_go(rewards: Tensor, mask: Tensor, *, gamma: float) -> Tensor:
     """G_t = sum_{t' >= t} gamma^(t' - t) r_t': the discounted return from step t on.
 
     The usual target of a value function V(s_t) (it does not bootstrap: use :func:`gae` with
@@ -82,7 +82,7 @@ def returns_to_go(rewards: Tensor, mask: Tensor, gamma: float) -> Tensor:
     return out * mask
 
 
-def reward_to_go(rewards: Tensor, mask: Tensor, gamma: float) -> Tensor:
+def reward_to_go(rewards: Tensor, mask: Tensor, *, gamma: float) -> Tensor:
     """Psi_t = sum_{t' >= t} gamma^t' r_t' = gamma^t G_t: rewards from step t on, discounted from 0.
 
     Dropping the rewards before t keeps the estimator unbiased (an action cannot change rewards

@@ -6,10 +6,11 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pgrad.config import require, require_positive_int
-from pgrad.lab.sampling import ESTIMATORS
+from pgrad.errors import PgradError
+from pgrad.lab.sampling import ESTIMATORS, check_estimator
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,13 @@ class LabConfig:
     mdp: str = "chain"
     """A shipped MDP (chain, gridworld, bandit) or a .npz/.json file with initial, transitions,
     rewards, horizon and optionally discount."""
-    estimators: tuple[str, ...] = (
-        "reinforce", "reward_to_go", "mean_baseline", "rtg_mean_baseline", "value_baseline", "gae",
-        "ppo_epoch2",
-    )  # fmt: skip
-    """Estimators to measure: reinforce, reward_to_go, mean_baseline, rtg_mean_baseline (the
-    trainer's default), value_baseline, gae, ppo_epoch2."""
+    estimators: tuple[str, ...] = ESTIMATORS
+    """Estimators to measure: Psi recipes KIND[+BASELINE][+lambda=L][+std] as `pgrad train` names
+    them (return, reward_to_go+mean (the trainer's default), reward_to_go+value, gae+lambda=0.9,
+    ...; summary.json's psi), and ppo_epoch2."""
+    critic: Literal["exact", "approximate"] = "approximate"
+    """V of the recipes with a value baseline or gae: the exact V_t, or an approximate
+    time-averaged V (biased, as a learned critic is)."""
     m: tuple[int, ...] = (10, 100, 1000, 10000)
     """Batch sizes: trajectories per estimate (space- or comma-separated)."""
     seeds: int = 20
@@ -51,11 +53,12 @@ class LabConfig:
     """Where outputs go (default runs/lab__<mdp>__<timestamp>); must not exist yet."""
 
     def __post_init__(self) -> None:
-        unknown = [e for e in self.estimators if e not in ESTIMATORS]
-        require(
-            bool(self.estimators) and not unknown,
-            f"unknown estimators {unknown or '(none given)'}; choose from {', '.join(ESTIMATORS)}",
-        )
+        require(bool(self.estimators), "no estimators given; e.g. --estimators return reward_to_go")
+        for name in self.estimators:
+            try:
+                check_estimator(name)
+            except ValueError as exc:
+                raise PgradError(f"unknown estimators [{name!r}]: {exc}") from None
         require(
             bool(self.m) and all(isinstance(v, int) and v >= 2 for v in self.m),
             f"m must be integers >= 2 (got {self.m}); e.g. --m 10,100,1000",

@@ -15,7 +15,7 @@ from pgrad.errors import PgradError
 from pgrad.lab.config import LabConfig
 from pgrad.lab.io import load_mdp
 from pgrad.lab.plots import plot_ascent, plot_error_vs_m, plot_variance
-from pgrad.lab.study import StudyResult, run_study
+from pgrad.lab.study import EstimatorStats, StudyResult, run_study
 from pgrad.trainer.run_dir import check_run_dir, create_run_dir, default_run_dir
 
 LEGEND = (
@@ -52,7 +52,7 @@ def run_lab(cfg: LabConfig, console: Console | None = None) -> tuple[StudyResult
     start = time.perf_counter()
     result = run_study(
         mdp, label, logits, list(cfg.estimators), sorted(cfg.m), cfg.seeds, cfg.seed,
-        cfg.ascent_steps, cfg.ascent_step_size, cfg.ascent_m,
+        cfg.ascent_steps, cfg.ascent_step_size, cfg.ascent_m, cfg.critic,
     )  # fmt: skip
     seconds = time.perf_counter() - start
     create_run_dir(run_dir)
@@ -68,22 +68,38 @@ def run_lab(cfg: LabConfig, console: Console | None = None) -> tuple[StudyResult
     return result, run_dir
 
 
+def verdict(rows: list[EstimatorStats]) -> str:
+    """Whether one estimator's measurements are consistent with no bias, and why not.
+
+    BIASED when some mean estimate is more than :data:`Z_LIMIT` standard errors from its target,
+    or when the 95% bias interval excludes 0 at every m measured (an unbiased estimator's
+    interval misses 0 at one m with probability 0.05, at all of k independent ones with 0.05^k;
+    with a single m that one interval decides).
+    """
+    worst = max(s.max_abs_z for s in rows)
+    excluded = all(s.bias_low > 0 for s in rows)
+    if worst >= Z_LIMIT:
+        return f"BIASED (largest |z| {worst:.2f} over all m; limit {Z_LIMIT:g})"
+    if excluded:
+        return f"BIASED (the bias interval excludes 0 at every m; largest |z| {worst:.2f})"
+    return f"consistent with unbiased (largest |z| {worst:.2f} over all m; limit {Z_LIMIT:g})"
+
+
 def verdicts(result: StudyResult) -> list[str]:
     """One sentence per estimator: unbiasedness, error slope, variance against reinforce."""
     lines = []
-    base = {s.m: s.variance for s in result.stats if s.estimator == "reinforce"}
+    reference = "return" if any(s.estimator == "return" for s in result.stats) else "reinforce"
+    base = {s.m: s.variance for s in result.stats if s.estimator == reference}
     for estimator, slope in result.slopes.items():
         rows = [s for s in result.stats if s.estimator == estimator]
-        worst = max(s.max_abs_z for s in rows)
-        verdict = "consistent with unbiased" if worst < Z_LIMIT else "BIASED"
-        text = f"{estimator}: {verdict} (largest |z| {worst:.2f} over all m; limit {Z_LIMIT:g}); "
+        text = f"{estimator}: {verdict(rows)}; "
         if np.isnan(slope):
             text += "no error slope (the estimates are exact: every gradient here is zero)"
         else:
             text += f"error slope {slope:.3f} against log m (theory -0.5)"
         ratios = [s.variance / base[s.m] for s in rows if s.m in base and base[s.m] > 0]
-        if estimator != "reinforce" and ratios:
-            text += f"; variance {np.mean(ratios):.3f} x reinforce's"
+        if estimator != reference and ratios:
+            text += f"; variance {np.mean(ratios):.3f} x {reference}'s"
         lines.append(text)
     return lines
 

@@ -3,26 +3,26 @@
 Trajectories are drawn in NumPy (all m at once), laid out as the padded [m, T] batch the trainer
 uses (every trajectory of a finite MDP has exactly T steps, so the mask is all ones), and the
 gradient is autograd through :func:`pgrad.losses.score_function_loss` with the weights Psi_t of
-:data:`pgrad.estimators.WEIGHTINGS`: the same code that trains agents.
+:func:`pgrad.estimators.psi_weights`, named by a Psi recipe (``reward_to_go+mean``): the same
+code, and the same vocabulary, that ``pgrad train`` uses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
 
 from pgrad.envs.finite import FiniteMDP
-from pgrad.estimators import WEIGHTINGS
-from pgrad.estimators.advantages import batch_mean_baseline, gae, value_baseline
+from pgrad.errors import PgradError
+from pgrad.estimators.psi import PsiRecipe, parse_recipe, psi_weights
 from pgrad.lab.exact import policy_gradient, values
 from pgrad.losses.policy import clipped_surrogate_loss, score_function_loss
 
-GAE_LAMBDA = 0.95
-"""lambda of the lab's ``gae`` estimator."""
+PPO_ADVANTAGES = "reward_to_go+value"
+"""The advantages of the lab's PPO (with the exact critic)."""
 
 PPO_STEP_SIZE = 1.0
 """Step on the logits taken by the first epoch of the lab's ``ppo_epoch2`` estimator."""
@@ -63,84 +63,82 @@ def _inverse_cdf(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum(index, cumulative.shape[1] - 1)
 
 
-@dataclass(frozen=True)
-class LabBatch:
-    """What a lab estimator may use: the MDP, the logits, and sampled trajectories as tensors."""
+Critic = Literal["exact", "approximate"]
+CRITICS: tuple[str, ...] = ("exact", "approximate")
 
-    mdp: FiniteMDP
-    logits: np.ndarray
-    trajectories: Trajectories
-    rewards: torch.Tensor
-    mask: torch.Tensor
 
-    def exact_values(self) -> torch.Tensor:
-        """V_t(s_t) of the policy, exact, float [m, T] (the best possible state baseline)."""
-        v = values(self.mdp, self.logits).v
-        steps = np.arange(self.mdp.horizon)[None, :]
-        return torch.from_numpy(v[steps, self.trajectories.states])
+def critic_values(
+    mdp: FiniteMDP, logits: np.ndarray, states: np.ndarray, critic: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(V(s_t), V(s_{t+1})) [m, T] along sampled states [m, T], from the chosen critic.
 
-    def approximate_values(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(V(s_t), V(s_{t+1})) [m, T] from a time-averaged V(s) = mean_t V_t(s).
-
-        A stationary value table cannot represent a finite horizon's time-dependent values, so
-        it stands for the approximate critic of a real agent.
-        """
-        v = values(self.mdp, self.logits).v[:-1].mean(axis=0)
-        states = self.trajectories.states
-        now = torch.from_numpy(v[states])
+    ``exact``: the policy's true, time-dependent V_t(s) (the successor of the last step is
+    terminal: 0). ``approximate``: a time-averaged V(s) = mean_t V_t(s); a stationary table cannot
+    represent a finite horizon's time-dependent values, so it stands for the approximate critic of
+    a real agent.
+    """
+    if critic not in CRITICS:
+        raise ValueError(f"critic: expected one of {', '.join(CRITICS)}, got {critic!r}")
+    v = values(mdp, logits).v  # [T + 1, S], v[T] = 0
+    horizon = mdp.horizon
+    if critic == "exact":
+        steps = np.arange(horizon)[None, :]
+        now = torch.from_numpy(v[steps, states])
         following = torch.zeros_like(now)
-        following[:, :-1] = now[:, 1:]  # the last step terminates; its successor is unused
+        following[:, :-1] = torch.from_numpy(v[steps[:, 1:], states[:, 1:]])
         return now, following
+    table = v[:-1].mean(axis=0)
+    now = torch.from_numpy(table[states])
+    following = torch.zeros_like(now)
+    following[:, :-1] = now[:, 1:]  # the last step terminates; its successor is unused
+    return now, following
 
 
-def _gae(batch: LabBatch) -> torch.Tensor:
-    now, following = batch.approximate_values()
-    terminated = torch.zeros_like(batch.mask, dtype=torch.bool)
+def lab_weights(
+    mdp: FiniteMDP,
+    logits: np.ndarray,
+    trajectories: Trajectories,
+    recipe: PsiRecipe,
+    critic: str = "approximate",
+) -> torch.Tensor:
+    """Psi_t [m, T] of ``recipe`` for sampled trajectories: :func:`pgrad.estimators.psi_weights`,
+    the function the trainer calls, on the lab's batch (every trajectory lasts T steps and
+    terminates after the last)."""
+    rewards = torch.from_numpy(trajectories.rewards)
+    mask = torch.ones_like(rewards)
+    terminated = torch.zeros_like(mask, dtype=torch.bool)
     terminated[:, -1] = True
-    return gae(batch.rewards, now, following, terminated, torch.zeros_like(terminated),
-               batch.mask, batch.mdp.discount, GAE_LAMBDA)  # fmt: skip
+    now = following = torch.zeros_like(rewards)
+    if recipe.needs_values:
+        now, following = critic_values(mdp, logits, trajectories.states, critic)
+    psi, _ = psi_weights(rewards, mask, terminated, torch.zeros_like(terminated), now, following,
+                         recipe=recipe, gamma=mdp.discount)  # fmt: skip
+    return psi
 
 
-LAB_ESTIMATORS: dict[str, Callable[[LabBatch], torch.Tensor]] = {
-    "reinforce": lambda b: WEIGHTINGS["reinforce"](b.rewards, b.mask, b.mdp.discount),
-    "reward_to_go": lambda b: WEIGHTINGS["reward_to_go"](b.rewards, b.mask, b.mdp.discount),
-    "mean_baseline": lambda b: batch_mean_baseline(
-        WEIGHTINGS["reinforce"](b.rewards, b.mask, b.mdp.discount), b.mask
-    ),
-    "rtg_mean_baseline": lambda b: batch_mean_baseline(
-        WEIGHTINGS["reward_to_go"](b.rewards, b.mask, b.mdp.discount), b.mask
-    ),
-    "value_baseline": lambda b: value_baseline(
-        WEIGHTINGS["reward_to_go"](b.rewards, b.mask, b.mdp.discount),
-        b.exact_values(),
-        b.mask,
-        b.mdp.discount,
-    ),
-    "gae": _gae,
-}
-"""Psi_t of each estimator the lab measures, from the same functions the trainer uses:
-
-- ``reinforce``: R(tau) (THEOREM.md's g_hat); ``reward_to_go``: sum_{t'>=t} gamma^t' r_t';
-- ``mean_baseline``: R(tau) minus the mean return of the batch's *other* trajectories (unbiased);
-- ``rtg_mean_baseline``: reward-to-go minus the other trajectories' mean reward-to-go at the same
-  step (unbiased; ``pgrad train``'s default weighting);
-- ``value_baseline``: reward-to-go minus gamma^t V_t(s_t) with the exact values (unbiased);
-- ``gae``: GAE(gamma, 0.95) with an approximate, time-averaged V (biased, as a learned critic is).
-"""
+def recipe_of(estimator: str) -> PsiRecipe:
+    """The :class:`PsiRecipe` an estimator name describes (``ValueError`` if it is none)."""
+    try:
+        return parse_recipe(estimator)
+    except PgradError as exc:
+        raise ValueError(f"estimator: {exc}") from None
 
 
 def per_trajectory_gradients(
-    mdp: FiniteMDP, logits: Any, trajectories: Trajectories, estimator: str = "reinforce"
+    mdp: FiniteMDP,
+    logits: Any,
+    trajectories: Trajectories,
+    estimator: str = "return",
+    critic: str = "approximate",
 ) -> np.ndarray:
     """g_i [m, S, A]: each trajectory's term of g_hat, so that g_hat = mean_i g_i.
 
-    One backward pass through the trainer's loss with a private copy of the logits per
-    trajectory: the loss is -(1/m) sum_i (...), so d loss / d logits_i = -g_i / m.
+    ``estimator`` is a Psi recipe name (:mod:`pgrad.estimators.psi`: ``return``,
+    ``reward_to_go+mean``, ``gae+lambda=0.9``, ...). One backward pass through the trainer's loss
+    with a private copy of the logits per trajectory: the loss is -(1/m) sum_i (...), so
+    d loss / d logits_i = -g_i / m.
     """
-    if estimator not in LAB_ESTIMATORS:
-        raise ValueError(
-            f"estimator: expected one of {', '.join(LAB_ESTIMATORS)}, got {estimator!r}"
-        )
+    recipe = recipe_of(estimator)
     base = torch.tensor(mdp.check_logits(logits))
     m = trajectories.states.shape[0]
     copies = base.expand(m, *base.shape).clone().requires_grad_(True)  # [m, S, A]
@@ -148,11 +146,8 @@ def per_trajectory_gradients(
     actions = torch.from_numpy(trajectories.actions)
     rows = torch.arange(m).unsqueeze(1)
     log_probs = torch.log_softmax(copies, dim=2)[rows, states, actions]  # [m, T]
-    rewards = torch.from_numpy(trajectories.rewards)
-    mask = torch.ones_like(rewards)
-    batch = LabBatch(mdp, np.asarray(base), trajectories, rewards, mask)
-    weights = LAB_ESTIMATORS[estimator](batch)
-    loss = score_function_loss(log_probs, weights, mask)
+    weights = lab_weights(mdp, np.asarray(base), trajectories, recipe, critic)
+    loss = score_function_loss(log_probs, weights, torch.ones_like(weights))
     (grad,) = torch.autograd.grad(loss, copies)
     return (-grad * m).numpy()
 
@@ -164,7 +159,8 @@ def ppo_second_epoch(
 
     The first epoch takes one full-batch step on the clipped surrogate at ratio 1, where its
     gradient is the score-function estimator with Psi_t the exact-value-baseline advantages
-    (``value_baseline``): logits' = logits + step_size * g_hat. The second epoch reuses the
+    (``reward_to_go+value`` with the exact critic): logits' = logits + step_size * g_hat. The
+    second epoch reuses the
     same trajectories and advantages: its gradient is that of
     :func:`pgrad.losses.clipped_surrogate_loss` at logits', scaled by T to the trajectory-sum
     convention of the other estimators. It is compared with the exact grad J(logits').
@@ -172,17 +168,16 @@ def ppo_second_epoch(
     Returns:
         (g_i [m, S, A], grad J at logits' [S, A], logits' [S, A]).
     """
-    first = per_trajectory_gradients(mdp, logits, trajectories, "value_baseline").mean(axis=0)
-    moved = mdp.check_logits(logits) + step_size * first
+    first = per_trajectory_gradients(mdp, logits, trajectories, PPO_ADVANTAGES, "exact")
+    moved = mdp.check_logits(logits) + step_size * first.mean(axis=0)
     m, horizon = trajectories.states.shape
-    rewards = torch.from_numpy(trajectories.rewards)
-    mask = torch.ones_like(rewards)
-    batch = LabBatch(mdp, mdp.check_logits(logits), trajectories, rewards, mask)
-    advantages = LAB_ESTIMATORS["value_baseline"](batch)
+    base = mdp.check_logits(logits)
+    advantages = lab_weights(mdp, base, trajectories, parse_recipe(PPO_ADVANTAGES), "exact")
+    mask = torch.ones_like(advantages)
     states = torch.from_numpy(trajectories.states)
     actions = torch.from_numpy(trajectories.actions)
     rows = torch.arange(m).unsqueeze(1)
-    old = torch.log_softmax(torch.tensor(batch.logits), dim=1)[states, actions]
+    old = torch.log_softmax(torch.tensor(base), dim=1)[states, actions]
     copies = torch.tensor(moved).expand(m, *moved.shape).clone().requires_grad_(True)
     new = torch.log_softmax(copies, dim=2)[rows, states, actions]
     loss = clipped_surrogate_loss(
@@ -192,17 +187,33 @@ def ppo_second_epoch(
     return (-grad * m * horizon).numpy(), policy_gradient(mdp, moved), moved
 
 
-ESTIMATORS = (*LAB_ESTIMATORS, "ppo_epoch2")
-"""Every estimator the lab measures: the weightings above and PPO's second-epoch gradient."""
+PPO_EPOCH2 = "ppo_epoch2"
+"""PPO's second-epoch gradient (:func:`ppo_second_epoch`), the lab's one estimator that is not a
+Psi recipe."""
+
+ESTIMATORS = (
+    "return", "reward_to_go", "return+mean", "reward_to_go+mean", "reward_to_go+value", "gae",
+    PPO_EPOCH2,
+)  # fmt: skip
+"""The estimators ``pgrad lab`` measures by default: Psi recipes (any other recipe name works
+too) and PPO's second epoch. ``return`` is the theorem's g_hat; ``reward_to_go+mean`` is
+``pgrad train``'s default; ``reward_to_go+value`` and ``gae`` use the lab's critic."""
+
+
+def check_estimator(name: str) -> None:
+    """Raise ``ValueError`` unless ``name`` is a recipe name or ``ppo_epoch2``."""
+    if name != PPO_EPOCH2:
+        recipe_of(name)
 
 
 def trajectory_gradients(
-    mdp: FiniteMDP, logits: Any, trajectories: Trajectories, estimator: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """(g_i [m, S, A], the exact gradient the estimator aims at [S, A]) for any of ESTIMATORS."""
-    if estimator == "ppo_epoch2":
+    mdp: FiniteMDP, logits: Any, trajectories: Trajectories, estimator: str,
+    critic: str = "approximate",
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(g_i [m, S, A], the exact gradient the estimator aims at [S, A]) for any estimator."""
+    if estimator == PPO_EPOCH2:
         return ppo_second_epoch(mdp, logits, trajectories)[:2]
-    terms = per_trajectory_gradients(mdp, logits, trajectories, estimator)
+    terms = per_trajectory_gradients(mdp, logits, trajectories, estimator, critic)
     return terms, policy_gradient(mdp, logits)
 
 
@@ -212,15 +223,16 @@ def estimate_gradient(
     num_trajectories: int,
     estimator: str = "reinforce",
     seed: int = 0,
+    critic: str = "approximate",
 ) -> np.ndarray:
     """The sampled estimate g_hat [S, A] from ``num_trajectories`` trajectories.
 
-    ``estimator="reinforce"`` is THEOREM.md's g_hat (whole-trajectory return);
-    ``"reward_to_go"`` weights grad log pi(a_t|s_t) by sum_{t' >= t} gamma^t' r_t'; the others
-    are listed in :data:`LAB_ESTIMATORS`; ``"ppo_epoch2"`` is :func:`ppo_second_epoch` (it aims
-    at the gradient at the moved logits, not at ``logits``).
+    ``estimator`` is a Psi recipe name (:mod:`pgrad.estimators.psi`): ``"reinforce"`` (alias of
+    ``"return"``) is the theorem's g_hat (whole-trajectory return); ``"reward_to_go"`` weights
+    grad log pi(a_t|s_t) by sum_{t' >= t} gamma^t' r_t'; ``"reward_to_go+mean"`` is
+    ``pgrad train``'s default; recipes with a value baseline or gae use ``critic``.
+    ``"ppo_epoch2"`` is :func:`ppo_second_epoch` (it aims at the gradient at the moved logits).
     """
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator: expected one of {', '.join(ESTIMATORS)}, got {estimator!r}")
+    check_estimator(estimator)
     trajectories = sample_trajectories(mdp, logits, num_trajectories, seed)
-    return trajectory_gradients(mdp, logits, trajectories, estimator)[0].mean(axis=0)
+    return trajectory_gradients(mdp, logits, trajectories, estimator, critic)[0].mean(axis=0)

@@ -35,6 +35,7 @@ from pgrad.lab.exact import (
     policy_gradient,
 )
 from pgrad.lab.sampling import (
+    PPO_EPOCH2,
     per_trajectory_gradients,
     ppo_second_epoch,
     sample_trajectories,
@@ -88,6 +89,7 @@ class StudyResult:
     stats: list[EstimatorStats]
     slopes: dict[str, float]
     curves: dict[str, list[float]]
+    critic: str = "approximate"
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -95,8 +97,9 @@ class StudyResult:
 
 
 def measure(
-    mdp: FiniteMDP, logits: np.ndarray, estimator: str, m: int, seeds: int, seed: int
-) -> EstimatorStats:
+    mdp: FiniteMDP, logits: np.ndarray, estimator: str, m: int, seeds: int, seed: int,
+    critic: str = "approximate",
+) -> EstimatorStats:  # fmt: skip
     """Draw ``seeds`` batches of m trajectories; compare their estimates with the exact gradient."""
     exact = policy_gradient(mdp, logits)
     estimates = np.empty((seeds, *exact.shape))
@@ -105,7 +108,7 @@ def measure(
     total_sq = np.zeros(exact.shape)
     for k in range(seeds):
         trajectories = sample_trajectories(mdp, logits, m, seed + k)
-        g, targets[k] = trajectory_gradients(mdp, logits, trajectories, estimator)
+        g, targets[k] = trajectory_gradients(mdp, logits, trajectories, estimator, critic)
         estimates[k] = g.mean(axis=0)
         total += g.sum(axis=0)
         total_sq += (g**2).sum(axis=0)
@@ -190,6 +193,7 @@ def ascent_curves(
     step_size: float,
     m: int,
     seed: int,
+    critic: str = "approximate",
 ) -> dict[str, list[float]]:
     """Exact J(theta) along gradient ascent from uniform logits, exact gradient and estimators.
 
@@ -208,10 +212,10 @@ def ascent_curves(
                     grad = policy_gradient(mdp, logits)
                 else:
                     draws = sample_trajectories(mdp, logits, m, seed + SEED_STRIDE * run + step)
-                    if name == "ppo_epoch2":  # two epochs: the first step, then the second
+                    if name == PPO_EPOCH2:  # two epochs: the first step, then the second
                         g, _, logits = ppo_second_epoch(mdp, logits, draws, step_size)
                     else:
-                        g = per_trajectory_gradients(mdp, logits, draws, name)
+                        g = per_trajectory_gradients(mdp, logits, draws, name, critic)
                     grad = g.mean(axis=0)
                 logits = logits + step_size * grad
                 total[step + 1] += expected_return(mdp, logits)
@@ -230,6 +234,7 @@ def run_study(
     ascent_steps: int,
     ascent_step_size: float,
     ascent_m: int,
+    critic: str = "approximate",
 ) -> StudyResult:
     """Measure every (estimator, m) and run the ascent experiment."""
     exact = policy_gradient(mdp, logits)
@@ -241,14 +246,15 @@ def run_study(
     for estimator in estimators:
         for j, m in enumerate(ms):
             base = seed + SEED_STRIDE * j  # every estimator sees the same trajectories
-            stats.append(measure(mdp, logits, estimator, m, seeds, base))
+            stats.append(measure(mdp, logits, estimator, m, seeds, base, critic))
     slopes = {
         e: fit_slope(
             [s.m for s in stats if s.estimator == e], [s.rmse for s in stats if s.estimator == e]
         )
         for e in estimators
     }
-    curves = ascent_curves(mdp, estimators, ascent_steps, ascent_step_size, ascent_m, seed)
+    curves = ascent_curves(mdp, estimators, ascent_steps, ascent_step_size, ascent_m, seed,
+                          critic)  # fmt: skip
     return StudyResult(
         mdp_name=mdp_name,
         states=mdp.num_states,
@@ -262,4 +268,5 @@ def run_study(
         stats=stats,
         slopes=slopes,
         curves=curves,
+        critic=critic,
     )

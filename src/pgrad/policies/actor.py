@@ -2,17 +2,17 @@
 
 Rollouts and evaluations call the policy once per vector step on a few dozen observations. At that
 size a PyTorch forward costs tens of microseconds of dispatch per layer, more than the arithmetic;
-the same layers in NumPy cost a few. :class:`Actor` therefore runs the policy network in NumPy over
+the same layers in NumPy cost a few. :class:`NumpyActor` therefore runs the policy network in NumPy
+over
 *views* of the PyTorch parameters' memory: an optimiser step updates the parameters in place, so
 the actor always acts with the current weights, and there is nothing to copy or to forget to copy.
 Log-probabilities and values for the losses are computed afterwards by PyTorch, in one batched
 forward over the whole rollout (:meth:`MLPPolicy.evaluate`).
 
-Sampling: a categorical action is the argmax of the logits plus Gumbel noise (the Gumbel-max
-trick: P(argmax = k) = softmax(logits)_k), a few whole-array operations with no softmax or
-cumulative sum; a Gaussian action is the mean plus ``exp(log_std)`` times a standard normal draw.
-The noise comes from a ``numpy.random.Generator`` the caller owns, so rollouts are reproducible;
-samplers draw it for many steps in one call (:meth:`Actor.noise`, :meth:`Actor.sample_with`).
+Sampling is the action head's (:mod:`pgrad.policies.heads`): its NumPy form where it has one,
+else the policy acts through PyTorch on the same protocol (:class:`TorchActor`). The noise comes
+from a ``numpy.random.Generator`` the caller owns, so rollouts are reproducible; samplers draw it
+for many steps in one call (``noise``, ``sample_with``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,19 @@ from pgrad.policies.mlp import OBS_CLIP, MLPPolicy
 
 
 class Acting(Protocol):
-    """What a rollout or an evaluation needs of a policy (pgrad's :class:`Actor`, or an adapter)."""
+    """What a rollout or an evaluation needs of a policy: noise, sampling, the mode, env actions.
+
+    :class:`NumpyActor` and :class:`TorchActor` implement it for pgrad's policies; an adapter
+    around another library's model may implement it too (see ``benchmarks/time_to_solve.py``).
+    """
+
+    def noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        """Noise for ``shape`` = (steps, N) draws at once."""
+        ...
+
+    def sample_with(self, obs: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """a ~ pi(.|s) for observations [N, obs_dim] from one step of :meth:`noise`."""
+        ...
 
     def sample(self, obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Draw a ~ pi(.|s) for observations [N, obs_dim]."""
@@ -41,16 +53,39 @@ class Acting(Protocol):
         ...
 
 
-_TINY = np.finfo(np.float32).tiny
-
-
 def _view(tensor: torch.Tensor) -> np.ndarray:
     """A NumPy array sharing ``tensor``'s memory (updated in place by the optimiser)."""
     return tensor.detach().numpy()
 
 
-class Actor:
-    """``policy``'s action distribution in NumPy, always with the policy's current parameters.
+class _Acting:
+    """Sampling, mode and env actions from a forward pass and the policy's head."""
+
+    def __init__(self, policy: MLPPolicy) -> None:
+        self.head = policy.head
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        """The head's noise for ``shape`` = (steps, N) draws, drawn in one call."""
+        return self.head.noise(rng, shape)
+
+    def sample(self, obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Draw a ~ pi(.|s) for observations [N, obs_dim] (Box actions unclipped)."""
+        return self.sample_with(obs, self.noise(rng, (1, obs.shape[0]))[0])
+
+    def sample_with(self, obs: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """a ~ pi(.|s) for obs [N, obs_dim] from one step of :meth:`noise`."""
+        raise NotImplementedError
+
+    def env_action(self, actions: np.ndarray) -> np.ndarray:
+        """Actions as the environment takes them (Box actions clipped to the bounds)."""
+        return self.head.to_env(actions)
+
+
+class NumpyActor(_Acting):
+    """``policy``'s network and head in NumPy, always with the policy's current parameters.
 
     Args:
         policy: the PyTorch policy (on the CPU). Its parameters must be updated in place, as every
@@ -58,7 +93,7 @@ class Actor:
     """
 
     def __init__(self, policy: MLPPolicy) -> None:
-        self.discrete = policy.discrete
+        super().__init__(policy)
         layers = [m for m in policy.net if isinstance(m, torch.nn.Linear)]
         # Weight of nn.Linear is [out, in]; x @ W.T is a view, no copy.
         *self._hidden, self._out = [(_view(m.weight).T, _view(m.bias)) for m in layers]
@@ -67,13 +102,9 @@ class Actor:
         if self._normalize:
             self._obs_mean = _view(policy.obs_mean)
             self._obs_var = _view(policy.obs_var)
-        if not self.discrete:
-            self._log_std = _view(policy.log_std)
-            self._low = _view(policy.action_low)
-            self._high = _view(policy.action_high)
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
-        """Logits [N, A] (Discrete) or Gaussian means [N, act_dim] (Box), float32.
+        """The head's inputs [N, num_outputs] (logits, Gaussian means), float32.
 
         Args:
             obs: observations [N, obs_dim] (any float dtype; cast to float32).
@@ -94,40 +125,50 @@ class Actor:
         out += b
         return out
 
-    def noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-        """Noise for ``shape`` = (steps, N) draws at once, float32 [steps, N, A or act_dim].
-
-        Discrete: -G, the negated Gumbel noise log E with E ~ Exponential(1); Box: standard
-        normal. Drawing a rollout's noise in one call is cheaper than one call per step, and
-        gives draws of the same distribution.
-        """
-        full = (*shape, self._out[1].shape[0])
-        if not self.discrete:
-            return rng.standard_normal(full, dtype=np.float32)
-        noise = rng.standard_exponential(full, dtype=np.float32)
-        np.maximum(noise, _TINY, out=noise)  # E = 0 (G = +inf) stays a sure win, warning-free
-        return np.log(noise, out=noise)
-
     def sample_with(self, obs: np.ndarray, noise: np.ndarray) -> np.ndarray:
-        """a ~ pi(.|s) for obs [N, obs_dim] from one step of :meth:`noise` [N, A or act_dim]."""
-        out = self(obs)
-        if self.discrete:  # Gumbel-max: argmax(logits + G)
-            out -= noise
-            return out.argmax(axis=1)
-        out += noise * np.exp(self._log_std)
-        return out
-
-    def sample(self, obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Draw a ~ pi(.|s): int64 [N] (Discrete) or float32 [N, act_dim] (Box, unclipped)."""
-        return self.sample_with(obs, self.noise(rng, (1, obs.shape[0]))[0])
+        """a ~ pi(.|s) for obs [N, obs_dim] from one step of :meth:`noise`."""
+        return self.head.sample_np(self(obs), noise)
 
     def mode(self, obs: np.ndarray) -> np.ndarray:
-        """argmax of the logits (Discrete) or the Gaussian mean (Box), for obs [N, obs_dim]."""
-        out = self(obs)
-        return out.argmax(axis=1) if self.discrete else out
+        """The most likely action (argmax, Gaussian mean) for obs [N, obs_dim]."""
+        return self.head.mode_np(self(obs))
 
-    def env_action(self, actions: np.ndarray) -> np.ndarray:
-        """Actions as the environment takes them: Box actions clipped to the bounds."""
-        if self.discrete:
-            return actions
-        return np.clip(actions, self._low, self._high)
+
+class TorchActor(_Acting):
+    """``policy`` acting through PyTorch, on the same protocol and noise as :class:`NumpyActor`.
+
+    For heads without a NumPy form (and for networks the NumPy path cannot run); slower per step
+    for small MLPs, since every layer is a PyTorch dispatch.
+    """
+
+    def __init__(self, policy: MLPPolicy) -> None:
+        super().__init__(policy)
+        self.policy = policy
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        """The head's inputs [N, num_outputs], float32."""
+        with torch.inference_mode():
+            return self.policy(torch.as_tensor(obs, dtype=torch.float32)).numpy()
+
+    def sample_with(self, obs: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """a ~ pi(.|s) for obs [N, obs_dim] from one step of :meth:`noise`."""
+        with torch.inference_mode():
+            out = self.policy(torch.as_tensor(obs, dtype=torch.float32))
+            return self.head.sample(out, torch.from_numpy(noise)).numpy()
+
+    def mode(self, obs: np.ndarray) -> np.ndarray:
+        """The most likely action for obs [N, obs_dim]."""
+        with torch.inference_mode():
+            out = self.policy(torch.as_tensor(obs, dtype=torch.float32))
+            return self.head.mode(out).numpy()
+
+
+def make_actor(policy: MLPPolicy, backend: str = "auto") -> NumpyActor | TorchActor:
+    """The acting path for ``policy``: NumPy where its head has a NumPy form, else PyTorch.
+
+    Args:
+        backend: ``auto``, ``numpy`` or ``torch``.
+    """
+    if backend == "torch" or (backend == "auto" and not policy.head.numpy_form):
+        return TorchActor(policy)
+    return NumpyActor(policy)

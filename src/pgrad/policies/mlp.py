@@ -1,9 +1,10 @@
 """Stochastic MLP policies, optionally with a state-value function and observation normalisation.
 
-A policy maps observations [B, obs_dim] to an action distribution: categorical for Discrete
-actions, diagonal Gaussian for Box actions (a learned, state-independent log standard deviation).
-Entry points (all PyTorch, for the losses; rollouts act through :class:`pgrad.policies.actor.Actor`,
-the same network in NumPy):
+A policy maps observations [B, obs_dim] to the outputs of an action head
+(:mod:`pgrad.policies.heads`, chosen from the action space by ``make_head``): logits of a
+categorical for Discrete actions, means of a diagonal Gaussian for Box actions. Entry points (all
+PyTorch, for the losses; rollouts act through :func:`pgrad.policies.actor.make_actor`, the same
+network in NumPy where the head has a NumPy form):
 
 - :meth:`MLPPolicy.evaluate_actions` gives log pi(a|s) and the entropy with autograd;
 - :meth:`MLPPolicy.evaluate` also gives V(s), with one pass over a shared trunk;
@@ -11,7 +12,7 @@ the same network in NumPy):
   the policy's hidden layers).
 
 A Gaussian action's unclipped sample is what the log-probability refers to; it is clipped to the
-action bounds only when sent to the environment (:meth:`pgrad.policies.actor.Actor.env_action`).
+action bounds only when sent to the environment (the head's ``to_env``).
 
 Observation normalisation keeps a running mean and variance in buffers (saved with the weights);
 they change only through :meth:`MLPPolicy.update_observation_stats`, which the trainer calls after
@@ -27,9 +28,11 @@ import torch
 from torch import Tensor, nn
 
 from pgrad.envs.make import EnvInfo
+from pgrad.envs.spaces import space_from_json, space_to_json
+from pgrad.errors import PgradError
+from pgrad.policies.heads import ActionHead, make_head
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU}
-_HALF_LOG_TWO_PI = 0.5 * math.log(2.0 * math.pi)
 OBS_CLIP = 10.0
 """Normalised observations are clipped to [-OBS_CLIP, OBS_CLIP]."""
 
@@ -56,15 +59,22 @@ class PolicySpec:
 
     def to_json(self) -> dict[str, object]:
         """JSON-ready form, stored beside the weights."""
-        return asdict(self)
+        out = asdict(self)
+        out["env"] = {
+            "env_id": self.env.env_id,
+            "obs_dim": self.env.obs_dim,
+            "action_space": space_to_json(self.env.action_space),
+            "reward_threshold": self.env.reward_threshold,
+        }
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> PolicySpec:
         """Inverse of :meth:`to_json`."""
         env = dict(data["env"])  # type: ignore[call-overload]
-        for key in ("action_low", "action_high"):
-            if env.get(key) is not None:
-                env[key] = tuple(env[key])
+        if not isinstance(env.get("obs_dim"), int) or not isinstance(env.get("env_id"), str):
+            raise PgradError("policy metadata needs an integer obs_dim and a string env_id")
+        env["action_space"] = space_from_json(env.get("action_space"))
         return cls(
             env=EnvInfo(**env),
             hidden_sizes=tuple(data["hidden_sizes"]),  # type: ignore[arg-type]
@@ -93,9 +103,9 @@ class MLPPolicy(nn.Module):
             raise ValueError(f"value must be none, separate or shared, got {spec.value!r}")
         self.spec = spec
         info = spec.env
+        head = make_head(info.action_space, spec.init_log_std)
         trunk, width = _mlp(info.obs_dim, spec.hidden_sizes, spec.activation)
-        self.net = nn.Sequential(*trunk, _orthogonal(nn.Linear(width, info.act_dim), 0.01))
-        self.discrete = info.discrete
+        self.net = nn.Sequential(*trunk, _orthogonal(nn.Linear(width, head.num_outputs), 0.01))
         self.value_net: nn.Module | None = None
         if spec.value == "separate":
             value_trunk, value_width = _mlp(info.obs_dim, spec.hidden_sizes, spec.activation)
@@ -104,12 +114,7 @@ class MLPPolicy(nn.Module):
             )
         elif spec.value == "shared":
             self.value_head = _orthogonal(nn.Linear(width, 1), 1.0)
-        if not self.discrete:
-            self.log_std = nn.Parameter(torch.full((info.act_dim,), float(spec.init_log_std)))
-            low = torch.tensor(info.action_low, dtype=torch.float32)
-            high = torch.tensor(info.action_high, dtype=torch.float32)
-            self.register_buffer("action_low", low, persistent=False)
-            self.register_buffer("action_high", high, persistent=False)
+        self.head: ActionHead = head  # type: ignore[assignment]
         if spec.normalize_observations:
             self.register_buffer("obs_mean", torch.zeros(info.obs_dim, dtype=torch.float64))
             self.register_buffer("obs_var", torch.ones(info.obs_dim, dtype=torch.float64))
@@ -147,25 +152,18 @@ class MLPPolicy(nn.Module):
         return features, self.net[-1](features)
 
     def forward(self, obs: Tensor) -> Tensor:
-        """Logits [B, A] (Discrete) or Gaussian means [B, act_dim] (Box) for obs [B, obs_dim]."""
+        """The head's inputs [B, num_outputs] (logits, Gaussian means) for obs [B, obs_dim]."""
         return self._policy_out(self.normalize(obs))[1]
 
     def _log_prob_entropy(self, out: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
-        if self.discrete:
-            logp_all = torch.log_softmax(out, -1)
-            log_prob = logp_all.gather(1, actions.long().unsqueeze(1)).squeeze(1)
-            return log_prob, -(logp_all.exp() * logp_all).sum(-1)
-        z = (actions - out) * torch.exp(-self.log_std)
-        log_prob = (-0.5 * z.square() - self.log_std - _HALF_LOG_TWO_PI).sum(-1)
-        entropy = (0.5 + _HALF_LOG_TWO_PI + self.log_std).sum().expand(out.shape[0])
-        return log_prob, entropy
+        return self.head.log_prob_entropy(out, actions)
 
     def evaluate_actions(self, obs: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
         """log pi(a|s) and the entropy of pi(.|s), each [B], with autograd (one forward).
 
         Args:
             obs: float [B, obs_dim].
-            actions: int64 [B] (Discrete) or float [B, act_dim] (Box, unclipped).
+            actions: [B, *head.action_shape] (int64 [B] for Discrete, float [B, act_dim] for Box).
         """
         return self._log_prob_entropy(self(obs), actions)
 
@@ -193,6 +191,11 @@ class MLPPolicy(nn.Module):
     def value(self, obs: Tensor) -> Tensor:
         """V(s) [B] for obs [B, obs_dim], with autograd (zeros without a value function)."""
         return self._value(self.normalize(obs))
+
+    @property
+    def has_value(self) -> bool:
+        """Whether the policy has a value function."""
+        return self.spec.value != "none"
 
     def value_parameters(self) -> list[nn.Parameter]:
         """Parameters only the value function uses (empty when it is shared or absent)."""

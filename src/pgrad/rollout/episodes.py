@@ -20,16 +20,16 @@ Reset steps of Gymnasium's NEXT_STEP autoreset (see :mod:`pgrad.envs.make`) are 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from typing import Any
 
 import numpy as np
-import torch
 from gymnasium.vector import VectorEnv
-from torch import Tensor
 
 from pgrad.errors import PgradError
-from pgrad.policies.actor import Actor
+from pgrad.policies.actor import make_actor
 from pgrad.policies.mlp import MLPPolicy
+from pgrad.rollout.batch import Batch, make_batch
 from pgrad.rollout.stepper import VectorStepper
 
 NOISE_CHUNK = 64
@@ -37,48 +37,6 @@ NOISE_CHUNK = 64
 
 MAX_STEPS_PER_COLLECTION = 1_000_000
 """Vector steps after which a collection gives up (an environment without a time limit)."""
-
-
-@dataclass(frozen=True)
-class EpisodeBatch:
-    """m complete episodes, padded to the longest (see :mod:`pgrad.types`).
-
-    Attributes:
-        obs: float [m, T, obs_dim], observation s_t before decision t.
-        actions: int64 [m, T] (Discrete) or float [m, T, act_dim] (Box, unclipped samples).
-        rewards: float [m, T], r_t.
-        terminated, truncated: bool [m, T], how the episode ended after decision t.
-        mask: float [m, T], 1.0 on real steps, 0.0 on padding.
-        lengths: int64 [m], episode lengths.
-        env_steps: environment steps simulated to collect the batch, idle copies included.
-    """
-
-    obs: Tensor
-    actions: Tensor
-    rewards: Tensor
-    terminated: Tensor
-    truncated: Tensor
-    mask: Tensor
-    lengths: Tensor
-    final_obs: Tensor
-    env_steps: int
-
-    @property
-    def num_episodes(self) -> int:
-        """m."""
-        return int(self.lengths.shape[0])
-
-    def episode_returns(self) -> Tensor:
-        """Undiscounted return of each episode, float [m]."""
-        return self.rewards.sum(dim=1)
-
-    def next_obs(self) -> Tensor:
-        """s_{t+1} for every step, float [m, T, obs_dim]: the final observation after the last."""
-        out = torch.zeros_like(self.obs)
-        out[:, :-1] = self.obs[:, 1:]
-        rows = torch.arange(self.num_episodes)
-        out[rows, self.lengths - 1] = self.final_obs
-        return out
 
 
 class EpisodeSampler:
@@ -91,21 +49,36 @@ class EpisodeSampler:
     where an episode ends.
     """
 
-    def __init__(self, envs: VectorEnv, seed: int, capacity: int = 1024) -> None:
+    def __init__(
+        self,
+        envs: VectorEnv,
+        num_episodes: int,
+        seed: int,
+        log_probs: bool = False,
+        capacity: int = 1024,
+    ) -> None:
+        """Args: the vector environment (owned), m, the seed of the environments' resets and of
+        the action noise, whether batches carry log pi_old, and the initial buffer length."""
         self.num_envs = envs.num_envs
+        self.num_episodes = num_episodes
         self.stepper = VectorStepper(envs, seed)
+        self.rng = np.random.default_rng(seed)
+        self._log_probs = log_probs
         self._obs_dim = self.stepper.obs_dim
-        act_shape = envs.single_action_space.shape or ()
-        self._discrete = act_shape == ()
-        self._act_shape = act_shape
-        self._alloc(capacity)
+        self._capacity = 0
+        self._act: tuple[tuple[int, ...], Any] = ((), np.int64)
+        self._initial = capacity
+
+    def close(self) -> None:
+        """Release the environments."""
+        self.stepper.envs.close()
 
     def _alloc(self, capacity: int) -> None:
         n = self.num_envs
         self._capacity = capacity
         self._obs = np.zeros((capacity, n, self._obs_dim), np.float32)
-        act_dtype = np.int64 if self._discrete else np.float32
-        self._actions = np.zeros((capacity, n, *self._act_shape), act_dtype)
+        shape, dtype = self._act
+        self._actions = np.zeros((capacity, n, *shape), dtype)
         self._rewards = np.zeros((capacity, n), np.float32)
         self._terminated = np.zeros((capacity, n), np.bool_)
         self._truncated = np.zeros((capacity, n), np.bool_)
@@ -120,21 +93,14 @@ class EpisodeSampler:
         for src, dst in zip(old, self._buffers(), strict=True):
             dst[:size] = src
 
-    def collect(
-        self, policy: MLPPolicy, num_episodes: int, rng: np.random.Generator
-    ) -> EpisodeBatch:
-        """Run ``policy`` until ``num_episodes`` complete episodes are recorded.
-
-        Args:
-            policy: acts (through its NumPy :class:`Actor`) on observations [N, obs_dim].
-            num_episodes: m.
-            rng: source of the action samples.
-
-        Returns:
-            The padded :class:`EpisodeBatch`.
-        """
-        n, m = self.num_envs, num_episodes
-        actor = Actor(policy)
+    def collect(self, policy: MLPPolicy) -> Batch:
+        """Run ``policy`` until m complete episodes are recorded; return them padded [m, T]."""
+        head = policy.head
+        if self._capacity == 0 or self._act != (head.action_shape, head.action_dtype):
+            self._act = (head.action_shape, head.action_dtype)
+            self._alloc(self._initial)
+        n, m, rng = self.num_envs, self.num_episodes, self.rng
+        actor = make_actor(policy)
         step = self.stepper.step
         obs = self.stepper.reset()
         episode = np.full(n, -1, np.int64)  # episode number each copy is running, -1 when idle
@@ -184,34 +150,34 @@ class EpisodeSampler:
                 started += take.size
         ended_all = self._terminated[: t - 1] | self._truncated[: t - 1]
         env_steps = n * t - int(ended_all.sum())  # every ending but the last step's is followed
-        return self._gather(ep_env, ep_start, lengths, final_obs, env_steps)  # by a reset step
+        batch = self._gather(policy, ep_env, ep_start, lengths, final_obs)  # by a reset step
+        return dataclasses.replace(batch, env_steps=env_steps)
 
     def _gather(
         self,
+        policy: MLPPolicy,
         ep_env: np.ndarray,
         ep_start: np.ndarray,
         lengths: np.ndarray,
         final_obs: np.ndarray,
-        env_steps: int,
-    ) -> EpisodeBatch:
+    ) -> Batch:
         m, horizon = lengths.shape[0], int(lengths.max())
         valid = np.arange(horizon) < lengths[:, None]  # [m, T]
         rows = (ep_start[:, None] + np.arange(horizon))[valid]
         cols = np.broadcast_to(ep_env[:, None], (m, horizon))[valid]
 
-        def pad(buffer: np.ndarray) -> Tensor:
+        def pad(buffer: np.ndarray) -> np.ndarray:
             out = np.zeros((m, horizon, *buffer.shape[2:]), buffer.dtype)
             out[valid] = buffer[rows, cols]
-            return torch.from_numpy(out)
+            return out
 
-        return EpisodeBatch(
-            obs=pad(self._obs),
-            actions=pad(self._actions),
-            rewards=pad(self._rewards),
-            terminated=pad(self._terminated),
-            truncated=pad(self._truncated),
-            mask=torch.from_numpy(valid.astype(np.float32)),
-            lengths=torch.from_numpy(lengths),
-            final_obs=torch.from_numpy(final_obs),
-            env_steps=env_steps,
-        )
+        steps = dict(obs=pad(self._obs), actions=pad(self._actions), rewards=pad(self._rewards),
+                     terminated=pad(self._terminated), truncated=pad(self._truncated),
+                     mask=valid.astype(np.float32))  # fmt: skip
+        next_obs = np.zeros_like(steps["obs"])  # s_{t+1}; the final observation after the last
+        if policy.has_value:
+            next_obs[:, :-1] = steps["obs"][:, 1:]
+            next_obs[np.arange(m), lengths - 1] = final_obs
+        returns = steps["rewards"].sum(axis=1, dtype=np.float64)
+        return make_batch(policy, steps, next_obs, self._log_probs, episode_returns=returns,
+                          episode_lengths=lengths, env_steps=0, complete_episodes=True)  # fmt: skip

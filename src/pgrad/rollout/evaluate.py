@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 from gymnasium.vector import VectorEnv
 
+from pgrad.config import EnvConfig
 from pgrad.envs.make import make_vector_env
-from pgrad.policies.actor import Acting, Actor
+from pgrad.policies.actor import Acting, make_actor
 from pgrad.policies.mlp import MLPPolicy
 
 
@@ -42,21 +44,24 @@ class Evaluator:
     training run's random streams: a run's training is the same whatever the evaluation schedule.
     """
 
-    def __init__(
-        self, env_id: str, episodes: int, seed: int, max_episode_steps: int | None = None
-    ) -> None:
+    def __init__(self, env: EnvConfig | str, episodes: int, seed: int) -> None:
         self.envs: VectorEnv
-        self.envs, _ = make_vector_env(env_id, episodes, max_episode_steps)
+        env = EnvConfig(id=env) if isinstance(env, str) else env
+        if (
+            env.vectorization_mode == "async"
+        ):  # hundreds of processes would cost more than they save
+            env = dataclasses.replace(env, vectorization_mode="sync")
+        self.envs, _ = make_vector_env(env, episodes)
         self._seed: int | None = seed
         self.rng = np.random.default_rng(seed)
 
     def run(self, policy: MLPPolicy | Acting, deterministic: bool = False) -> Evaluation:
         """Evaluate ``policy``, sampling its actions unless ``deterministic`` (argmax / mean).
 
-        ``policy`` is a pgrad policy (acting through its NumPy :class:`Actor`) or anything with
-        the :class:`Acting` methods, such as an adapter around another library's model.
+        ``policy`` is a pgrad policy (acting through :func:`make_actor`) or anything with the
+        :class:`Acting` methods, such as an adapter around another library's model.
         """
-        actor = Actor(policy) if isinstance(policy, MLPPolicy) else policy
+        actor = make_actor(policy) if isinstance(policy, MLPPolicy) else policy
         n = self.envs.num_envs
         obs, _ = self.envs.reset(seed=self._seed)
         self._seed = None

@@ -12,51 +12,18 @@ Autoreset steps are kept in place with ``mask`` 0, so they never enter a loss.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-import torch
 from gymnasium.vector import VectorEnv
-from torch import Tensor
 
-from pgrad.policies.actor import Actor
+from pgrad.policies.actor import make_actor
 from pgrad.policies.mlp import MLPPolicy
+from pgrad.rollout.batch import Batch, make_batch
 from pgrad.rollout.stepper import VectorStepper, finished_episodes, reset_steps
 
 
-@dataclass(frozen=True)
-class Rollout:
-    """T steps of N copies, each field [N, T, ...].
-
-    Attributes:
-        obs: float [N, T, obs_dim], s_t.
-        actions: int64 [N, T] or float [N, T, act_dim] (unclipped samples).
-        log_probs: float [N, T], log pi_old(a_t|s_t) at sampling time.
-        values: float [N, T], V(s_t) at sampling time.
-        next_values: float [N, T], V(s_{t+1}) of the true successor.
-        rewards: float [N, T].
-        terminated, truncated: bool [N, T].
-        mask: float [N, T], 0.0 on autoreset steps.
-        episode_returns, episode_lengths: episodes that ended during the rollout.
-        env_steps: real environment steps in the rollout.
-    """
-
-    obs: Tensor
-    actions: Tensor
-    log_probs: Tensor
-    values: Tensor
-    next_values: Tensor
-    rewards: Tensor
-    terminated: Tensor
-    truncated: Tensor
-    mask: Tensor
-    episode_returns: list[float]
-    episode_lengths: list[int]
-    env_steps: int
-
-
 class FixedLengthSampler:
-    """Collects :class:`Rollout` s of ``num_steps`` steps into preallocated buffers.
+    """Collects :class:`pgrad.rollout.batch.Batch` es of ``num_steps`` steps into preallocated
+    buffers.
 
     The loop records observations, actions, rewards and flags only; log pi_old(a|s) and V of
     every observation come after it from one batched PyTorch forward (the parameters do not change
@@ -64,30 +31,41 @@ class FixedLengthSampler:
     finished episodes are derived from the recorded flags (:mod:`pgrad.rollout.stepper`).
     """
 
-    def __init__(self, envs: VectorEnv, num_steps: int, seed: int) -> None:
+    def __init__(self, envs: VectorEnv, num_steps: int, seed: int, log_probs: bool = True) -> None:
+        """Args: the vector environment (owned), T, the seed of the environments' first reset
+        and of the action noise, and whether batches carry log pi_old."""
         self.stepper = VectorStepper(envs, seed)
+        self.num_envs = envs.num_envs
         self.num_steps = num_steps
+        self.rng = np.random.default_rng(seed)
+        self._log_probs = log_probs
         n, t = envs.num_envs, num_steps
-        act_shape = envs.single_action_space.shape or ()
-        act_dtype = np.int64 if act_shape == () else np.float32
         self._obs = np.zeros((t + 1, n, self.stepper.obs_dim), np.float32)  # [T] is s_T
-        self._actions = np.zeros((t, n, *act_shape), act_dtype)
+        self._actions: np.ndarray | None = None
         self._rewards = np.zeros((t, n), np.float32)
         self._terminated = np.zeros((t, n), np.bool_)
         self._truncated = np.zeros((t, n), np.bool_)
         self._carry = (np.zeros(n, np.float64), np.zeros(n, np.int64))
         self._started = False
 
-    def collect(self, policy: MLPPolicy, rng: np.random.Generator) -> Rollout:
+    def close(self) -> None:
+        """Release the environments."""
+        self.stepper.envs.close()
+
+    def collect(self, policy: MLPPolicy) -> Batch:
         """Step every copy ``num_steps`` times with ``policy``'s sampled actions."""
+        head = policy.head
+        if self._actions is None:
+            shape = (self.num_steps, self.num_envs, *head.action_shape)
+            self._actions = np.zeros(shape, head.action_dtype)
         if not self._started:
             self.stepper.reset()
             self._started = True
-        actor = Actor(policy)
+        actor = make_actor(policy)
         step = self.stepper.step
         ended_before = self.stepper.ended.copy()
         obs = self.stepper.obs
-        noise = actor.noise(rng, (self.num_steps, self.stepper.num_envs))
+        noise = actor.noise(self.rng, (self.num_steps, self.num_envs))
         for t in range(self.num_steps):
             self._obs[t] = obs
             actions = actor.sample_with(obs, noise[t])
@@ -96,32 +74,22 @@ class FixedLengthSampler:
                 actor.env_action(actions)
             )
         self._obs[-1] = obs
+        return self._batch(policy, ended_before)
+
+    def _batch(self, policy: MLPPolicy, ended_before: np.ndarray) -> Batch:
+        assert self._actions is not None
         ended = self._terminated | self._truncated
         real = ~reset_steps(ended, ended_before)
         returns, lengths, self._carry = finished_episodes(self._rewards, ended, real, self._carry)
-        t, n = self.num_steps, self.stepper.num_envs
-        with torch.inference_mode():
-            flat_obs = torch.from_numpy(self._obs).reshape((t + 1) * n, -1)
-            flat_actions = torch.from_numpy(self._actions).reshape(t * n, *self._actions.shape[2:])
-            log_probs, _, values = policy.evaluate(flat_obs[: t * n], flat_actions)
-            last_values = policy.value(flat_obs[t * n :])
-        all_values = torch.cat([values, last_values]).reshape(t + 1, n)
 
-        def batch_first(a: np.ndarray | Tensor) -> Tensor:
-            x = torch.as_tensor(a)
-            return x.transpose(0, 1).contiguous()
+        def batch_first(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(a.swapaxes(0, 1))
 
-        return Rollout(
-            obs=batch_first(self._obs[:-1]),
-            actions=batch_first(self._actions),
-            log_probs=batch_first(log_probs.reshape(t, n)),
-            values=batch_first(all_values[:-1]),
-            next_values=batch_first(all_values[1:]),
-            rewards=batch_first(self._rewards),
-            terminated=batch_first(self._terminated),
-            truncated=batch_first(self._truncated),
-            mask=batch_first(real.astype(np.float32)),
-            episode_returns=returns.tolist(),
-            episode_lengths=lengths.tolist(),
-            env_steps=int(real.sum()),
-        )
+        steps = dict(obs=batch_first(self._obs[:-1]), actions=batch_first(self._actions),
+                     rewards=batch_first(self._rewards), terminated=batch_first(self._terminated),
+                     truncated=batch_first(self._truncated),
+                     mask=batch_first(real.astype(np.float32)))  # fmt: skip
+        next_obs = batch_first(self._obs[1:])  # s_{t+1}: the final observation where one ended
+        return make_batch(policy, steps, next_obs, self._log_probs, episode_returns=returns,
+                          episode_lengths=lengths, env_steps=int(real.sum()),
+                          complete_episodes=False)  # fmt: skip

@@ -19,7 +19,7 @@ from pgrad.errors import PgradError
 from pgrad.policies.mlp import MLPPolicy, PolicySpec
 
 FORMAT = "pgrad-policy"
-VERSION = 1
+VERSION = 2
 CHECKPOINT_DIR = "checkpoints"
 
 

@@ -13,11 +13,20 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 def plot_learning_curve(
-    rows: list[dict[str, float]], target: float | None, title: str, path: Path
-) -> None:
+    rows: list[dict[str, float]],
+    target: float | None,
+    title: str,
+    path: Path,
+    label: str = "training batch mean return",
+) -> Figure:
     """Save a PNG of training and evaluation returns against environment steps.
 
     Drawn on a bare Agg figure with fixed margins and a fixed legend corner: no pyplot state, and
@@ -33,11 +42,11 @@ def plot_learning_curve(
     steps = [r["env_steps"] for r in rows]
     mean = [r["rollout/ep_return_mean"] for r in rows]
     std = [r["rollout/ep_return_std"] for r in rows]
-    ax.plot(steps, mean, color="tab:blue", label="training batch mean return")
+    ax.plot(steps, mean, color="tab:blue", label=label)
     ax.fill_between(
         steps, [a - b for a, b in zip(mean, std, strict=True)],
         [a + b for a, b in zip(mean, std, strict=True)], color="tab:blue", alpha=0.15,
-        label="± 1 std over the batch's episodes",
+        label="± 1 std over those episodes",
     )  # fmt: skip
     evals = [r for r in rows if "eval/return_mean" in r]
     if evals:
@@ -53,8 +62,19 @@ def plot_learning_curve(
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.92, bottom=0.12)
+    fig.subplots_adjust(left=_left_margin(fig, ax), right=0.98, top=0.92, bottom=0.12)
     fig.savefig(path)
+    return fig
+
+
+def _left_margin(fig: Figure, ax: Axes) -> float:
+    """The left margin (a fraction of the width) that fits the y label and the widest tick label."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.92, bottom=0.12)
+    ticks = [t.get_window_extent(renderer).width for t in ax.get_yticklabels() if t.get_text()]
+    label = ax.yaxis.label.get_window_extent(renderer).width  # rotated: its width is horizontal
+    pixels = max(ticks, default=0.0) + label + 20.0  # tick labels, the label, padding
+    return min(max(pixels / (fig.get_figwidth() * fig.dpi), 0.06), 0.3)
 
 
 class PlotWorker:
@@ -74,13 +94,18 @@ class PlotWorker:
             self._process = None
 
     def draw(
-        self, rows: list[dict[str, float]], target: float | None, title: str, path: Path
+        self,
+        rows: list[dict[str, float]],
+        target: float | None,
+        title: str,
+        path: Path,
+        label: str = "training batch mean return",
     ) -> None:
         """Have the worker write the figure; draw it here if the worker cannot."""
         process, self._process = self._process, None
         if process is not None:
             payload = json.dumps({"rows": rows, "target": target, "title": title,
-                                  "path": str(path)})  # fmt: skip
+                                  "path": str(path), "label": label})  # fmt: skip
             try:
                 process.communicate(payload.encode(), timeout=self.TIMEOUT)
                 if process.returncode == 0 and path.is_file():
@@ -88,7 +113,7 @@ class PlotWorker:
             except (OSError, subprocess.TimeoutExpired):
                 process.kill()
                 process.wait()
-        plot_learning_curve(rows, target, title, path)
+        plot_learning_curve(rows, target, title, path, label)
 
     def close(self) -> None:
         """Stop the worker if no figure was asked of it."""
@@ -104,7 +129,8 @@ def _serve() -> None:
     from matplotlib.figure import Figure  # noqa: F401
 
     data = json.loads(sys.stdin.read())
-    plot_learning_curve(data["rows"], data["target"], data["title"], Path(data["path"]))
+    plot_learning_curve(data["rows"], data["target"], data["title"], Path(data["path"]),
+                        data["label"])  # fmt: skip
 
 
 if __name__ == "__main__":

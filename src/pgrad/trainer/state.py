@@ -1,0 +1,181 @@
+"""The state of a training run: everything that determines the rest of it.
+
+:class:`TrainState` holds the policy and optimiser (their ``state_dict`` s), the observation
+statistics (buffers of the policy), the reward scaler, every random stream (the update's torch
+generator; the sampler's action noise and environments; the evaluations' own), the counters and
+clocks, the best policy so far and the metrics history. Its methods are the stages of one
+iteration of the loop (:func:`pgrad.trainer.loop.train`): collect, update, record, evaluate.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from pgrad.algos import Algorithm
+from pgrad.algos.adam import Adam
+from pgrad.algos.common import RewardScaler, make_optimizer, set_learning_rate
+from pgrad.config import TrainConfig
+from pgrad.policies.mlp import MLPPolicy
+from pgrad.rollout.batch import Batch, Sampler
+from pgrad.rollout.evaluate import Evaluation
+from pgrad.trainer.evaluation import EvaluationSchedule
+
+RECENT_EPISODES = 100
+"""Fixed-length rollouts report the mean return and length of the last this many episodes."""
+
+
+@dataclass
+class Counters:
+    """Progress of the run."""
+
+    updates: int = 0
+    env_steps: int = 0
+    episodes: int = 0
+
+
+@dataclass
+class Clock:
+    """Wall-clock seconds: the loop's, and the parts spent sampling and evaluating."""
+
+    start: float = 0.0
+    end: float | None = None
+    rollout_seconds: float = 0.0
+    eval_seconds: float = 0.0
+
+    def begin(self) -> None:
+        """Start the loop's clock."""
+        self.start, self.end = time.perf_counter(), None
+
+    def stop(self) -> None:
+        """Stop it when the loop ends (final evaluation and outputs are not training)."""
+        self.end = time.perf_counter()
+
+    @property
+    def train_seconds(self) -> float:
+        """The loop's time so far (or until :meth:`stop`), evaluations excluded."""
+        now = time.perf_counter() if self.end is None else self.end
+        return now - self.start - self.eval_seconds
+
+
+@dataclass
+class Best:
+    """The policy with the best evaluation mean so far (kept in memory, written at the end)."""
+
+    mean: float = -math.inf
+    state: dict[str, torch.Tensor] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainState:
+    """Everything that determines the rest of a run (see the module docstring)."""
+
+    cfg: Any  # the algorithm's TrainConfig
+    algorithm: Algorithm
+    policy: MLPPolicy
+    optimizer: Adam
+    sampler: Sampler
+    evaluation: EvaluationSchedule
+    generator: torch.Generator
+    scaler: RewardScaler | None = None
+    counters: Counters = field(default_factory=Counters)
+    clock: Clock = field(default_factory=Clock)
+    best: Best = field(default_factory=Best)
+    history: list[dict[str, float]] = field(default_factory=list)
+    recent: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=RECENT_EPISODES))
+    last_evaluation: Evaluation | None = None
+    lr: float = 0.0
+    complete_episodes: bool = True
+    solved: bool = False
+    interrupted: bool = False
+
+    @property
+    def finished(self) -> bool:
+        """Solved, interrupted, or the budget spent."""
+        budget = self.counters.env_steps >= self.cfg.run.total_env_steps
+        return self.solved or self.interrupted or budget
+
+    def collect(self) -> Batch:
+        """One batch from the sampler, with the schedule's learning rate set for its update."""
+        progress = self.counters.env_steps / self.cfg.run.total_env_steps
+        self.lr = set_learning_rate(self.optimizer, self.cfg, progress)
+        tick = time.perf_counter()
+        batch = self.sampler.collect(self.policy)
+        self.clock.rollout_seconds += time.perf_counter() - tick
+        return batch
+
+    def update(self, batch: Batch) -> dict[str, float]:
+        """The algorithm's update on the (reward-scaled) batch; then the observation statistics."""
+        learn = batch if self.scaler is None else self.scaler.scale(batch, self.cfg.gamma)
+        metrics = self.algorithm.update(self.policy, self.optimizer, learn, self.cfg,
+                                        self.generator)  # fmt: skip
+        self.policy.update_observation_stats(batch.obs[batch.mask.bool()])
+        return metrics
+
+    def record(self, batch: Batch, metrics: dict[str, float]) -> dict[str, float]:
+        """Count the batch and return its metrics row (returns and lengths over one window)."""
+        c = self.counters
+        c.updates, c.env_steps = c.updates + 1, c.env_steps + batch.env_steps
+        c.episodes += len(batch.episode_returns)
+        self.complete_episodes = batch.complete_episodes
+        if batch.complete_episodes:
+            self.recent.clear()  # an episodic batch reports its own m episodes
+        ended = zip(batch.episode_returns.tolist(), batch.episode_lengths.tolist(), strict=True)
+        self.recent.extend(ended)
+        returns = np.array([r for r, _ in self.recent] or [math.nan])
+        lengths = np.array([n for _, n in self.recent] or [math.nan], np.float64)
+        row = {
+            "update": c.updates, "env_steps": c.env_steps, "episodes": c.episodes,
+            "time/train_seconds": self.clock.train_seconds,
+            "time/rollout_seconds": self.clock.rollout_seconds,
+            "rollout/ep_return_mean": float(returns.mean()),
+            "rollout/ep_return_std": float(returns.std()),
+            "rollout/ep_length_mean": float(lengths.mean()), "opt/lr": self.lr, **metrics,
+        }  # fmt: skip
+        self.history.append(row)
+        return row
+
+    def evaluate_if_due(self, row: dict[str, float]) -> None:
+        """Evaluate when the schedule says so (off the training clock); keep the best policy."""
+        spent = self.counters.env_steps >= self.cfg.run.total_env_steps
+        if not self.evaluation.due(self.counters.updates, row["rollout/ep_return_mean"], spent):
+            return
+        tick = time.perf_counter()
+        outcome = self.evaluation.run(self.policy)
+        self.clock.eval_seconds += time.perf_counter() - tick
+        ev = outcome.evaluation
+        row.update({"eval/return_mean": ev.mean, "eval/return_std": ev.std})
+        if outcome.confirm_mean is not None:
+            row["eval/confirm_mean"] = outcome.confirm_mean
+        self.last_evaluation, self.solved = ev, outcome.solved
+        if ev.mean > self.best.mean:
+            self.best = Best(ev.mean, {k: v.clone() for k, v in self.policy.state_dict().items()},
+                             dict(update=self.counters.updates, env_steps=self.counters.env_steps,
+                                  eval_mean=ev.mean))  # fmt: skip
+
+    def final_evaluation(self) -> Evaluation:
+        """The evaluation of the policy as it ends (a new one if the last predates it)."""
+        if self.interrupted or self.last_evaluation is None:
+            outcome = self.evaluation.run(self.policy, confirm=False)
+            self.last_evaluation, self.solved = outcome.evaluation, outcome.solved
+        return self.last_evaluation
+
+
+def new_train_state(
+    cfg: TrainConfig, algorithm: Algorithm, policy: MLPPolicy, sampler: Sampler,
+    evaluation: EvaluationSchedule,
+) -> TrainState:  # fmt: skip
+    """A run's state before its first update."""
+    return TrainState(
+        cfg=cfg, algorithm=algorithm, policy=policy, optimizer=make_optimizer(policy, cfg),
+        sampler=sampler, evaluation=evaluation,
+        generator=torch.Generator().manual_seed(cfg.run.seed),  # the update's own draws
+        scaler=RewardScaler() if cfg.normalize_rewards else None,  # type: ignore[attr-defined]
+    )  # fmt: skip
