@@ -63,7 +63,7 @@ SUITES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
             algo,
             {
                 "total_env_steps": 1_000_000,
-                "target_return": 1e9,
+                "target_return": "none",
                 "eval_episodes": 10,
                 "eval_interval": 50,
                 **kw,
@@ -78,7 +78,7 @@ SUITES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
             "ppo-zoo-settings",
             {
                 "total_env_steps": 1_000_000,
-                "target_return": 1e9,
+                "target_return": "none",
                 "eval_episodes": 10,
                 "eval_interval": 50,
                 **HALFCHEETAH_TUNED,
@@ -108,7 +108,7 @@ def run_one(env: str, label: str, seed: int, settings: dict[str, Any]) -> str:
         for path in sorted(run_dir.rglob("*"), reverse=True):
             path.unlink() if path.is_file() else path.rmdir()
         run_dir.rmdir()
-    cfg = pgrad.Config(env=env, seed=seed, run_dir=run_dir, progress=False, tensorboard=False,
+    cfg = pgrad.make_config(env=env, seed=seed, run_dir=run_dir, progress=False, tensorboard=False,
                        **settings)  # fmt: skip
     try:
         result = pgrad.train(cfg)

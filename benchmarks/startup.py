@@ -2,6 +2,7 @@
 
     python benchmarks/startup.py              # seeds 1..10 of the default run
     python benchmarks/startup.py --seeds 3
+    python benchmarks/startup.py --baseline-src ../before   # this checkout beside another one
 
 Part 1 imports the libraries the default run needs, in the order the run imports them, in a fresh
 interpreter, and prints the seconds each adds (what is already loaded is not counted twice).
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -48,14 +50,16 @@ def import_times() -> list[tuple[str, float]]:
     return [tuple(x) for x in json.loads(result.stdout)]
 
 
-def process(seed: int) -> dict[str, float]:
-    """One ``pgrad train`` process: its wall seconds and its summary's timings."""
+def process(seed: int, src: str = "") -> dict[str, float]:
+    """One ``pgrad train`` process (from the checkout ``src``, default the installed one): its
+    wall seconds and its summary's timings."""
+    env = dict(os.environ, PYTHONPATH=str(Path(src) / "src")) if src else None
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp) / "run"
         command = [sys.executable, "-m", "pgrad.cli", "train", "--seed", str(seed),
                    "--run-dir", str(run_dir), "--no-progress"]  # fmt: skip
         start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
+        subprocess.run(command, check=True, capture_output=True, env=env)
         wall = time.perf_counter() - start
         summary = json.loads((run_dir / "summary.json").read_text())
         assert (run_dir / "learning_curve.png").is_file()
@@ -69,7 +73,12 @@ def process(seed: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--baseline-src", metavar="DIR",
+                        help="another pgrad checkout to time beside this one, seed by seed")
     args = parser.parse_args()
+    if args.baseline_src:
+        compare(args.seeds, args.baseline_src)
+        return
 
     print("| import | seconds |\n|---|---:|")
     for name, seconds in import_times():
@@ -90,6 +99,23 @@ def main() -> None:
     print(f"| median | {med['process']:.2f} | {med['train']:.2f} | {med['eval']:.2f} "
           f"| {med['rest']:.2f} | | {med['rate']:,.0f} | {med['limit']:,.0f} "
           f"| {med['share']:.0%} |")  # fmt: skip
+
+
+def compare(seeds: int, src: str) -> None:
+    """Whole processes of this checkout and of ``src``, interleaved; medians and their ratio."""
+    runs: dict[str, list[dict[str, float]]] = {"this": [], src: []}
+    for seed in range(1, seeds + 1):
+        for name in runs:
+            runs[name].append(process(seed, "" if name == "this" else src))
+    print("| checkout | process s (median) | training s (median) | solved |\n|---|---:|---:|---:|")
+    med = {}
+    for name, rs in runs.items():
+        med[name] = (statistics.median(r["process"] for r in rs),
+                     statistics.median(r["train"] for r in rs))  # fmt: skip
+        print(f"| {name} | {med[name][0]:.3f} | {med[name][1]:.3f} "
+              f"| {sum(bool(r['solved']) for r in rs)}/{len(rs)} |")  # fmt: skip
+    print(f"\nthis / {src}: process {med['this'][0] / med[src][0]:.3f}x, "
+          f"training {med['this'][1] / med[src][1]:.3f}x")
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ WEIGHTINGS: dict[str, dict[str, Any]] = {
 def run(setting: dict[str, Any], seed: int, env: str, budget: int) -> dict[str, Any]:
     """One protocol run of ``setting``; returns its figures."""
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = pgrad.Config(
+        cfg = pgrad.make_config(
             algo="reinforce", env=env, seed=seed, total_env_steps=budget, eval_interval=1,
             eval_episodes=100, confirm_episodes=1000, gamma=1.0, normalize_advantages=False,
             run_dir=Path(tmp) / "run", progress=False, tensorboard=False, **setting,

@@ -29,9 +29,9 @@ import pgrad
 def measure(env: str, num_envs: int, hidden: tuple[int, ...], steps: int) -> tuple[float, float]:
     """(train steps/s, rollout steps/s) of one run."""
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = pgrad.Config(
+        cfg = pgrad.make_config(
             env=env, num_envs=num_envs, episodes_per_update=num_envs, hidden_sizes=hidden,
-            total_env_steps=steps, target_return=1e9, eval_interval=0, eval_episodes=10,
+            total_env_steps=steps, target_return="none", eval_interval=0, eval_episodes=10,
             run_dir=Path(tmp) / "run", progress=False, tensorboard=False,
         )  # fmt: skip
         result = pgrad.train(cfg)

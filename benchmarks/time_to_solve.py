@@ -20,6 +20,8 @@ some held-out seeds; see :data:`SEED_FORMULAS`); the other pgrad algorithms run 
 defaults.
 
 The whole ``pgrad train`` process, start-up included, is timed by ``benchmarks/startup.py``.
+``--baseline-src DIR`` adds ``pgrad train`` run from this checkout and from another (an earlier
+commit, say), each in its own process, interleaved seed by seed: a before/after comparison.
 
 Prints one line per run and, at the end, the median seconds and env steps per method and the
 ratio of each peer's median to pgrad's default.
@@ -71,13 +73,33 @@ def run_pgrad(method: str, seed: int, cap: float) -> tuple[float, int, bool]:
         settings = dict(algo="reinforce", psi="return", baseline="none", gamma=1.0,
                         normalize_advantages=False, **SEED_FORMULAS[method])  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = pgrad.Config(
+        cfg = pgrad.make_config(
             seed=seed, eval_interval=1, eval_episodes=EVAL_EPISODES,
             confirm_episodes=CONFIRM_EPISODES, target_return=TARGET, total_env_steps=3_000_000,
             run_dir=Path(tmp) / "run", progress=False, tensorboard=False, **settings,
         )  # fmt: skip
         result = pgrad.train(cfg)
     return result.train_seconds, result.env_steps, result.solved and result.train_seconds <= cap
+
+
+def run_cli(src: str, seed: int, cap: float) -> tuple[float, int, bool]:
+    """(train seconds, env steps, solved) of ``pgrad train --seed SEED`` run from the checkout
+    ``src`` ("" for the installed one) in its own process: the default run, whose settings are this
+    protocol's. Comparing two checkouts this way measures both under the same conditions."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(Path(src) / "src")) if src else dict(os.environ)
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp) / "run"
+        command = [sys.executable, "-m", "pgrad.cli", "train", "--seed", str(seed),
+                   "--no-progress", "--no-tensorboard", "--run-dir", str(run_dir)]  # fmt: skip
+        subprocess.run(command, check=True, capture_output=True, env=env)
+        summary = json.loads((run_dir / "summary.json").read_text())
+    seconds = summary["train_seconds"]
+    return seconds, summary["env_steps"], summary["solved"] and seconds <= cap
 
 
 class _SB3Mirror:
@@ -183,10 +205,15 @@ def main() -> None:
     parser.add_argument("--pgrad", nargs="*", default=["reinforce", "seed-formula", "vpg", "a2c",
                                                         "ppo"])  # fmt: skip
     parser.add_argument("--sb3", nargs="*", default=["ppo", "a2c"])
+    parser.add_argument("--baseline-src", metavar="DIR", help="another pgrad checkout: run "
+                        "`pgrad train` from it and from this one, side by side")  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(1)
     methods = [(f"pgrad {a}", run_pgrad, a) for a in args.pgrad]
     methods += [(f"sb3 {a}", run_sb3, a) for a in args.sb3]
+    if args.baseline_src:
+        methods += [("pgrad train (this)", run_cli, ""),
+                    (f"pgrad train ({args.baseline_src})", run_cli, args.baseline_src)]  # fmt: skip
     results: dict[str, list[tuple[float, int, bool]]] = {name: [] for name, _, _ in methods}
     for seed in range(1, args.seeds + 1):  # interleaved: every method runs seed k before k + 1
         for name, run, algo in methods:
@@ -206,8 +233,8 @@ def main() -> None:
     if default:
         print()
         for name in medians:
-            if name.startswith("sb3"):
-                print(f"{name} / pgrad reinforce: {medians[name] / default:.1f}x")
+            if name.startswith(("sb3", "pgrad train (")):
+                print(f"{name} / pgrad reinforce: {medians[name] / default:.2f}x")
 
 
 if __name__ == "__main__":

@@ -38,14 +38,10 @@ commands:
 `pgrad --version` prints the version.
 """
 
-ALGOS = ("reinforce", "vpg", "a2c", "ppo")
-"""The algorithms of ``pgrad train`` (:data:`pgrad.algos.ALGORITHMS`, named here so that parsing
-the command starts before torch is imported)."""
-
 TRAIN_NOTES = """
-`pgrad train ALGO` picks the algorithm ({algos}; default reinforce); `pgrad train ALGO --help` shows
-its own options and defaults. `--config PATH` starts from a saved config (a run's config.json, or
-TOML); flags after it override it, and unknown keys are errors.
+`pgrad train ALGO` picks the algorithm ({algos}; default reinforce) and
+`pgrad train ALGO --help` shows its own options and defaults. `--config PATH` starts from a
+saved config (a run's config.json, or TOML): flags override it; unknown keys are errors.
 """
 
 
@@ -165,10 +161,7 @@ def _pop_option(argv: list[str], flag: str) -> tuple[str | None, list[str]]:
 
 def _train(argv: list[str]) -> int:
     algo = argv[0] if argv and not argv[0].startswith("-") else None
-    if algo is not None:
-        argv = argv[1:]
-        if algo not in ALGOS:
-            raise PgradError(f"unknown algorithm {algo!r}; choose one of {', '.join(ALGOS)}")
+    argv = argv[1:] if algo is not None else argv
     if "--algo" in argv or any(a.startswith("--algo=") for a in argv):
         raise PgradError("name the algorithm as a subcommand, e.g. `pgrad train ppo --env ...`")
     config_path, argv = _pop_option(argv, "--config")
@@ -177,17 +170,18 @@ def _train(argv: list[str]) -> int:
 
     plotter = None if helping else PlotWorker()  # imports matplotlib while torch loads here
     try:
-        from pgrad.algos import algorithm, load_config  # torch and gymnasium load here
+        from pgrad.algos import ALGORITHMS, algorithm, load_config  # torch and gymnasium load here
         from pgrad.trainer.loop import train
 
         if config_path is not None:
             default = load_config(Path(config_path), algo)
         else:
-            default = algorithm(algo or ALGOS[0]).Config()
+            default = algorithm(algo or next(iter(ALGORITHMS))).Config()
         cls = type(default)
-        notes = TRAIN_NOTES.format(algos=", ".join(ALGOS))
+        notes = TRAIN_NOTES.format(algos=", ".join(ALGORITHMS))
+        text = [" ".join((cls.__doc__ or "").split()), " ".join(notes.split())]
         cfg = _parse(cls, argv, f"pgrad train {cls.algo}", default=default,
-                     description=f"{cls.__doc__}\n{notes}")  # fmt: skip
+                     description="\n\n".join(text))  # fmt: skip
         result = train(cfg, console=Console(stderr=True), plotter=plotter)
     finally:
         if plotter is not None:

@@ -33,6 +33,9 @@ def test_train_writes_the_run_directory_then_eval_reads_it(
     assert any((run / "tensorboard").glob("events.out.tfevents.*"))
     summary = json.loads((run / "summary.json").read_text())
     assert {"solved", "env_steps", "wall_seconds", "eval_mean", "eval_std"} <= summary.keys()
+    versions = summary["versions"]
+    assert {"pgrad", "python", "torch", "gymnasium", "numpy", "git_commit"} <= versions.keys()
+    assert versions["torch"].startswith("2.") and summary["psi"] == "reward_to_go+mean"
     assert summary["env_steps"] >= 2000
     config = json.loads((run / "config.json").read_text())
     assert config["run"]["run_dir"] == str(run) and config["run"]["total_env_steps"] == 2000

@@ -54,3 +54,16 @@ def test_unreadable_and_missing_files(tmp_path: Path) -> None:
         load_mdp(str(tmp_path / "y.json"))
     with pytest.raises(ValueError, match="neither a shipped MDP"):
         load_mdp("maze")
+
+
+def test_a_bias_interval_that_excludes_zero_at_every_m_is_a_bias() -> None:
+    """ppo_epoch2's |z| stayed under the limit while its bias interval excluded 0 at every m."""
+    from pgrad.lab.report import verdict
+    from pgrad.lab.study import EstimatorStats
+
+    def row(m: int, low: float, z: float) -> EstimatorStats:
+        return EstimatorStats("ppo_epoch2", m, 20, 0.05, low, 0.09, z, 1.0, 0.1, 0.1, 0.9)
+
+    assert verdict([row(10, 0.01, 3.0), row(100, 0.04, 4.0)]).startswith("BIASED (the bias")
+    assert verdict([row(10, 0.0, 3.0), row(100, 0.04, 4.0)]).startswith("consistent")
+    assert verdict([row(10, 0.0, 6.0)]).startswith("BIASED (largest |z| 6.00")

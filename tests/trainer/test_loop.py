@@ -76,3 +76,35 @@ def test_a_pass_must_be_confirmed_on_fresh_episodes(tmp_path: Path) -> None:
     failed = [i for i in confirmed if rows[i]["eval/confirm_mean"] < 60.0]
     assert failed and failed[0] < len(rows) - 1  # a failed confirmation; training went on
     assert result.solved and rows[-1]["eval/confirm_mean"] >= 60.0
+
+
+def test_ppo_applies_its_linear_learning_rate_schedule(tmp_path: Path) -> None:
+    pgrad.train(algo="ppo", num_envs=2, num_steps=32, total_env_steps=320, eval_interval=0,
+                eval_episodes=2, run_dir=str(tmp_path / "run"), progress=False,
+                tensorboard=False)  # fmt: skip  (a string run_dir, as users pass it)
+    rows = read_metrics(tmp_path / "run" / "metrics.csv")
+    rates = [row["opt/lr"] for row in rows]
+    before = [0.0] + [row["env_steps"] for row in rows[:-1]]
+    assert rates[0] == 2.5e-4 and len(rates) >= 5
+    # lr = 2.5e-4 * (1 - env steps so far / budget) for each update
+    assert rates == pytest.approx([2.5e-4 * (1 - steps / 320) for steps in before])
+
+
+@pytest.mark.parametrize("algo", ["reinforce", "a2c", "ppo"])
+def test_return_and_length_means_cover_the_same_episodes(algo: str, tmp_path: Path) -> None:
+    # CartPole pays 1 per step, so any window's mean return equals its mean length.
+    own = {"reinforce": dict(episodes_per_update=4), "a2c": dict(num_steps=20),
+           "ppo": dict(num_steps=32, num_minibatches=2)}[algo]  # fmt: skip
+    pgrad.train(algo=algo, num_envs=4, total_env_steps=3000, eval_interval=0, eval_episodes=2,
+                run_dir=tmp_path / "run", progress=False, tensorboard=False, **own)  # fmt: skip
+    rows = [r for r in read_metrics(tmp_path / "run" / "metrics.csv")
+            if "rollout/ep_return_mean" in r]  # fmt: skip
+    assert len(rows) >= 3
+    for row in rows:
+        assert row["rollout/ep_return_mean"] == pytest.approx(row["rollout/ep_length_mean"])
+
+
+def test_target_none_trains_the_whole_budget(tmp_path: Path) -> None:
+    result = pgrad.train(_cfg(tmp_path / "run", target_return="none", total_env_steps=2000,
+                              confirm_episodes=5))  # fmt: skip
+    assert result.target_return is None and not result.solved and result.env_steps >= 2000

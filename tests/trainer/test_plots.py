@@ -33,3 +33,17 @@ def test_a_dead_worker_falls_back_to_drawing_in_process(tmp_path: Path) -> None:
     worker.draw(ROWS, None, "test", tmp_path / "curve.png")
     assert _is_png(tmp_path / "curve.png")
     worker.close()  # nothing left to stop
+
+
+def test_wide_tick_labels_leave_the_y_label_inside_the_figure(tmp_path: Path) -> None:
+    from pgrad.trainer.plots import plot_learning_curve
+
+    wide = [dict(r, **{"rollout/ep_return_mean": -1_234_567.0 * (i + 1)})
+            for i, r in enumerate(ROWS)]  # fmt: skip
+    for rows in (ROWS, wide):
+        fig = plot_learning_curve(rows, None, "t", tmp_path / "c.png", "mean of the last 100")
+        renderer = fig.canvas.get_renderer()
+        (ax,) = fig.axes
+        assert ax.yaxis.label.get_window_extent(renderer).x0 >= 0
+        assert all(t.get_window_extent(renderer).x0 >= 0 for t in ax.get_yticklabels())
+        assert ax.get_legend().get_texts()[0].get_text() == "mean of the last 100"
