@@ -1,7 +1,7 @@
 """Learning-quality benchmark: train algorithms on a suite of tasks, several seeds each.
 
     python benchmarks/learning.py --suite classic --seeds 3 --jobs 2
-    python benchmarks/learning.py --suite mujoco --seeds 3 --jobs 2   # pip install -e ".[mujoco]"
+    python benchmarks/learning.py --suite mujoco --seeds 3 --jobs 2   # needs the [mujoco] extra
     python benchmarks/learning.py --report                               # docs/benchmarks.md
 
 Each run is an ordinary ``pgrad.train`` run written to ``benchmarks/runs/`` (ignored by git); runs

@@ -1,6 +1,6 @@
 """Time to solve CartPole-v1: pgrad against Stable-Baselines3 under one protocol, seeds interleaved.
 
-    pip install -e ".[bench]"
+    pip install -c constraints.txt -e ".[bench]"
     python benchmarks/time_to_solve.py --seeds 10
 
 Protocol (the same for every library): wall-clock seconds of training, evaluation excluded, until
