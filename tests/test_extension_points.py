@@ -48,6 +48,13 @@ class CountingSampler:
     def close(self) -> None:
         self.inner.close()
 
+    def state_dict(self) -> dict:
+        return {"inner": self.inner.state_dict(), "batches": self.batches}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.inner.load_state_dict(state["inner"])
+        self.batches = state["batches"]
+
 
 @dataclasses.dataclass(frozen=True)
 class TwoStepConfig(reinforce.ReinforceConfig):

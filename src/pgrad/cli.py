@@ -165,24 +165,28 @@ def _train(argv: list[str]) -> int:
     if "--algo" in argv or any(a.startswith("--algo=") for a in argv):
         raise PgradError("name the algorithm as a subcommand, e.g. `pgrad train ppo --env ...`")
     config_path, argv = _pop_option(argv, "--config")
+    resume, argv = _pop_option(argv, "--resume")
+    trust = "--trust-env-module" in argv
+    argv = [a for a in argv if a != "--trust-env-module"]
+    if resume is not None and config_path is not None:
+        raise PgradError("--resume continues a run with its own config; drop --config")
     helping = "-h" in argv or "--help" in argv
     from pgrad.trainer.plots import PlotWorker
 
     plotter = None if helping else PlotWorker()  # imports matplotlib while torch loads here
     try:
-        from pgrad.algos import ALGORITHMS, algorithm, load_config  # torch and gymnasium load here
+        from pgrad.algos import load_config  # torch and gymnasium load here
         from pgrad.trainer.loop import train
 
-        if config_path is not None:
-            default = load_config(Path(config_path), algo)
-        else:
-            default = algorithm(algo or next(iter(ALGORITHMS))).Config()
-        cls = type(default)
-        notes = TRAIN_NOTES.format(algos=", ".join(ALGORITHMS))
-        text = [" ".join((cls.__doc__ or "").split()), " ".join(notes.split())]
-        cfg = _parse(cls, argv, f"pgrad train {cls.algo}", default=default,
-                     description="\n\n".join(text))  # fmt: skip
-        result = train(cfg, console=Console(stderr=True), plotter=plotter)
+        path = Path(resume) / "config.json" if resume is not None else config_path
+        default = load_config(Path(path), algo) if path is not None else None
+        if default is not None and (resume is not None or config_path is not None):
+            check_trusted(default, trust, "--resume" if resume is not None else "--config")
+        cfg = _parse_train(algo, argv, default)
+        if resume is not None:
+            check_resumable(default, cfg)
+        result = train(cfg, console=Console(stderr=True), plotter=plotter,
+                       resume=None if resume is None else Path(resume))  # fmt: skip
     finally:
         if plotter is not None:
             plotter.close()
@@ -190,8 +194,47 @@ def _train(argv: list[str]) -> int:
     return 130 if result.interrupted else 0
 
 
+def _parse_train(algo: str | None, argv: list[str], default: Any) -> Any:
+    """The config of ``pgrad train [ALGO] [options]``, from ``default`` or the algorithm's own."""
+    from pgrad.algos import ALGORITHMS, algorithm
+
+    if default is None:
+        default = algorithm(algo or next(iter(ALGORITHMS))).Config()
+    cls = type(default)
+    notes = TRAIN_NOTES.format(algos=", ".join(ALGORITHMS))
+    text = [" ".join((cls.__doc__ or "").split()), " ".join(notes.split())]
+    return _parse(cls, argv, f"pgrad train {cls.algo}", default=default,
+                  description="\n\n".join(text))  # fmt: skip
+
+
+RESUME_CHANGES = ("total_env_steps", "progress")
+"""Options a resumed run may change (a longer budget; the progress bar)."""
+
+
+def check_resumable(saved: Any, cfg: Any) -> None:
+    """Refuse options that would make a resumed run another run."""
+    a, b = saved.to_json(), cfg.to_json()
+    for section in (a, b):
+        for name in RESUME_CHANGES:
+            section["run"].pop(name)
+    if a != b:
+        changed = sorted(k for k in a if a[k] != b.get(k))
+        raise PgradError(f"--resume continues the run as it was configured; only "
+                         f"{', '.join('--' + n.replace('_', '-') for n in RESUME_CHANGES)} may "
+                         f"change (got changes in {', '.join(changed)})")  # fmt: skip
+
+
+def check_trusted(cfg: Any, trust: bool, flag: str) -> None:
+    """A saved config that imports code (MODULE:ID, --gym-packages) needs --trust-env-module."""
+    imports = [cfg.env.id.rpartition(":")[0]] if ":" in cfg.env.id else []
+    imports += list(cfg.env.gym_packages)
+    if imports and not trust:
+        raise PgradError(f"the config given to {flag} imports {', '.join(imports)}; pass "
+                         "--trust-env-module if you trust that code")  # fmt: skip
+
+
 def _report(result: Any) -> None:
-    out = Console()
+    out = Console(soft_wrap=True)  # paths and commands stay on one line, to copy
     status = "[green]solved[/green]" if result.solved else "[yellow]not solved[/yellow]"
     target = "no target" if result.target_return is None else f"target {result.target_return:g}"
     ev = result.evaluation
@@ -204,6 +247,8 @@ def _report(result: Any) -> None:
     )
     out.print(f"  final evaluation: {ev.mean:.2f} ± {ev.std:.2f} over {ev.episodes} episodes")
     out.print(f"  run written to {result.run_dir}")
+    if result.interrupted:
+        out.print(f"  resume with: pgrad train --resume {result.run_dir}", markup=False)
 
 
 def _eval(argv: list[str]) -> int:

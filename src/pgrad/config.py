@@ -229,10 +229,23 @@ class RunConfig:
     """Show a live progress bar."""
     torch_threads: int = 1
     """Threads for PyTorch; one is fastest for small networks."""
+    checkpoint_every: int = 0
+    """Environment steps between resumable checkpoints (0: every tenth of the budget)."""
+    checkpoint_seconds: float = 600.0
+    """Also checkpoint when this many seconds have passed since the last one (0: never)."""
+    keep_checkpoints: int = 2
+    """Resumable checkpoints kept, the newest (the best and final policies are kept apart)."""
 
     def __post_init__(self) -> None:
         require_positive_int(self, "total_env_steps", "e.g. --total-env-steps 100000")
         require_positive_int(self, "torch_threads", "e.g. --torch-threads 1")
+        require_positive_int(self, "keep_checkpoints", "e.g. --keep-checkpoints 2")
+        require(
+            isinstance(self.checkpoint_every, int) and self.checkpoint_every >= 0,
+            f"checkpoint_every must be an integer >= 0 (got {self.checkpoint_every}); 0 is every "
+            "tenth of the budget",
+        )
+        require_nonnegative(self, "checkpoint_seconds")
         require(isinstance(self.seed, int), f"seed must be an integer (got {self.seed!r})")
         if isinstance(self.run_dir, str):  # the API accepts a string path
             object.__setattr__(self, "run_dir", Path(self.run_dir))

@@ -119,6 +119,14 @@ class Sampler(Protocol):
         """Release the environments."""
         ...
 
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-ready state that determines the next batches (random streams, environments)."""
+        ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` into a sampler built from the same config."""
+        ...
+
 
 def make_batch(
     policy: MLPPolicy,

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from gymnasium.vector import VectorEnv
 
+from pgrad.envs.snapshot import rng_state, set_rng_state
 from pgrad.errors import PgradError
 from pgrad.policies.actor import make_actor
 from pgrad.policies.mlp import MLPPolicy
@@ -72,6 +73,16 @@ class EpisodeSampler:
     def close(self) -> None:
         """Release the environments."""
         self.stepper.envs.close()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The action-noise stream and the environments' state (every collection resets every
+        copy, so their random streams are what the next batches depend on)."""
+        return {"rng": rng_state(self.rng), "stepper": self.stepper.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`; the next batches are those the saved sampler would give."""
+        set_rng_state(self.rng, state["rng"])
+        self.stepper.load_state_dict(state["stepper"])
 
     def _alloc(self, capacity: int) -> None:
         n = self.num_envs

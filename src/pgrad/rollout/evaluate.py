@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from gymnasium.vector import VectorEnv
 
 from pgrad.config import EnvConfig
 from pgrad.envs.make import make_vector_env
+from pgrad.envs.snapshot import capture, restore, rng_state, set_rng_state
 from pgrad.policies.actor import Acting, make_actor
 from pgrad.policies.mlp import MLPPolicy
 
@@ -76,6 +78,16 @@ class Evaluator:
             lengths += alive
             alive &= ~(terminated | truncated)
         return Evaluation(returns=returns, lengths=lengths)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The sampling stream, the environments' random streams, and the pending first seed."""
+        return {"rng": rng_state(self.rng), "seed": self._seed, "envs": capture(self.envs)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`: the next evaluations are those the saved one would run."""
+        set_rng_state(self.rng, state["rng"])
+        self._seed = state["seed"]
+        restore(self.envs, state["envs"])
 
     def close(self) -> None:
         """Release the environments."""

@@ -12,9 +12,12 @@ Autoreset steps are kept in place with ``mask`` 0, so they never enter a loss.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from gymnasium.vector import VectorEnv
 
+from pgrad.envs.snapshot import rng_state, set_rng_state
 from pgrad.policies.actor import make_actor
 from pgrad.policies.mlp import MLPPolicy
 from pgrad.rollout.batch import Batch, make_batch
@@ -51,6 +54,21 @@ class FixedLengthSampler:
     def close(self) -> None:
         """Release the environments."""
         self.stepper.envs.close()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The action-noise stream, the environments' state and the episodes in flight."""
+        return {"rng": rng_state(self.rng), "stepper": self.stepper.state_dict(),
+                "started": self._started,
+                "carry": [self._carry[0].tolist(), self._carry[1].tolist()]}  # fmt: skip
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`. Environments that could not be captured exactly restart
+        their episodes at the next collection (their random streams continue)."""
+        set_rng_state(self.rng, state["rng"])
+        exact = self.stepper.load_state_dict(state["stepper"])
+        self._started = bool(state["started"]) and exact
+        carry = state["carry"] if self._started else [[0.0] * self.num_envs, [0] * self.num_envs]
+        self._carry = (np.asarray(carry[0], np.float64), np.asarray(carry[1], np.int64))
 
     def collect(self, policy: MLPPolicy) -> Batch:
         """Step every copy ``num_steps`` times with ``policy``'s sampled actions."""

@@ -9,8 +9,12 @@ returns) is derived afterwards, in a few whole-array operations (:func:`reset_st
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from gymnasium.vector import VectorEnv
+
+from pgrad.envs.snapshot import capture, restore
 
 
 class VectorStepper:
@@ -32,6 +36,20 @@ class VectorStepper:
         self.obs = np.asarray(obs, np.float32).reshape(self.num_envs, self.obs_dim)
         self.ended[:] = False
         return self.obs
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything the next steps depend on: the environments' state, the last observations
+        and endings, and whether the first (seeded) reset is still to come."""
+        return {"seed": self._seed, "obs": self.obs.tolist(), "ended": self.ended.tolist(),
+                "envs": capture(self.envs)}  # fmt: skip
+
+    def load_state_dict(self, state: dict[str, Any]) -> bool:
+        """Restore :meth:`state_dict`; return whether the environments were captured exactly."""
+        self._seed = state["seed"]
+        self.obs[...] = np.asarray(state["obs"], np.float32).reshape(self.obs.shape)
+        self.ended[...] = np.asarray(state["ended"], np.bool_)
+        restore(self.envs, state["envs"])
+        return bool(state["envs"]["exact"])
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Send ``actions`` [N, ...]; return (obs [N, obs_dim], rewards, terminated, truncated).

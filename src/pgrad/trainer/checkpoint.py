@@ -8,7 +8,6 @@ theirs in ``checkpoints/``.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from safetensors.torch import load_file, save_file
 
 from pgrad.errors import PgradError
 from pgrad.policies.mlp import MLPPolicy, PolicySpec
+from pgrad.trainer.files import atomic_write, atomic_write_text, dumps_strict
 
 FORMAT = "pgrad-policy"
 VERSION = 2
@@ -28,13 +28,15 @@ def save_policy(directory: Path, name: str, policy: MLPPolicy, **meta: Any) -> P
 
     Each file is written to a temporary name and renamed, so a reader never sees half a file.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PgradError(f"cannot create {directory}: {exc.strerror or exc}") from None
     weights = directory / f"{name}.safetensors"
     tensors = {k: v.detach().contiguous() for k, v in policy.state_dict().items()}
-    _atomic(weights, lambda tmp: save_file(tensors, str(tmp)))
+    atomic_write(weights, lambda tmp: save_file(tensors, str(tmp)))
     header = {"format": FORMAT, "version": VERSION, "policy": policy.spec.to_json(), **meta}
-    text = json.dumps(header, indent=2)
-    _atomic(directory / f"{name}.json", lambda tmp: tmp.write_text(text))
+    atomic_write_text(directory / f"{name}.json", dumps_strict(header, indent=2))
     return weights
 
 
@@ -99,8 +101,3 @@ def load_policy(path: str | Path) -> tuple[MLPPolicy, dict[str, Any]]:
     policy.eval()
     return policy, header
 
-
-def _atomic(path: Path, write: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    os.replace(tmp, path)

@@ -10,6 +10,7 @@ evaluation schedule.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pgrad.config import EnvConfig, EvalConfig
 from pgrad.policies.mlp import MLPPolicy
@@ -55,6 +56,20 @@ class EvaluationSchedule:
             confirm_mean = self._confirmer.run(policy).mean
             solved = confirm_mean >= self.target  # type: ignore[operator]
         return Outcome(evaluation, confirm_mean, solved)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The evaluators' random streams and environments (the confirmer's once it exists)."""
+        confirmer = None if self._confirmer is None else self._confirmer.state_dict()
+        return {"evaluator": self.evaluator.state_dict(), "confirmer": confirmer}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`, building the confirmer if the saved run had one."""
+        self.evaluator.load_state_dict(state["evaluator"])
+        if state["confirmer"] is not None:
+            self._confirmer = self._confirmer or Evaluator(
+                self.env, self.cfg.confirm_episodes, self.seed + 2 * EVAL_SEED_OFFSET
+            )
+            self._confirmer.load_state_dict(state["confirmer"])
 
     def close(self) -> None:
         """Release the environments."""

@@ -10,6 +10,8 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from pgrad.trainer.files import atomic_write
+
 COLUMNS = (
     "update",
     "env_steps",
@@ -40,16 +42,21 @@ TIMING_COLUMNS = frozenset({"time/train_seconds", "time/rollout_seconds"})
 class MetricsLogger:
     """Writes each update's metrics to ``metrics.csv`` and, optionally, TensorBoard events."""
 
-    def __init__(self, run_dir: Path, tensorboard: bool) -> None:
+    def __init__(
+        self, run_dir: Path, tensorboard: bool, history: list[dict[str, float]] | None = None
+    ) -> None:
+        """Start the sinks; ``history`` (a resumed run's rows) becomes the CSV's first rows, and
+        TensorBoard events after its last step are purged, so nothing is duplicated or lost."""
         self.path = run_dir / "metrics.csv"
-        self._file = self.path.open("w", newline="")
+        atomic_write(self.path, lambda tmp: _write_rows(tmp, history or []))
+        self._file = self.path.open("a", newline="")
         self._csv = csv.DictWriter(self._file, fieldnames=COLUMNS)
-        self._csv.writeheader()
         self._tb: Any = None
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter  # heavy import, only when asked
 
-            self._tb = SummaryWriter(log_dir=str(run_dir / "tensorboard"))
+            purge = int(history[-1]["env_steps"]) + 1 if history else None
+            self._tb = SummaryWriter(log_dir=str(run_dir / "tensorboard"), purge_step=purge)
 
     def log(self, row: dict[str, float]) -> None:
         """Append one update's metrics; keys must be among :data:`COLUMNS`."""
@@ -66,6 +73,13 @@ class MetricsLogger:
         self._file.close()
         if self._tb is not None:
             self._tb.close()
+
+
+def _write_rows(path: Path, rows: list[dict[str, float]]) -> None:
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def read_metrics(path: Path) -> list[dict[str, float]]:

@@ -16,7 +16,7 @@ evaluated and every output is still written, with ``"interrupted": true`` in the
 
 from __future__ import annotations
 
-import json
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,15 +28,19 @@ from rich.console import Console
 from pgrad.algos import algorithm
 from pgrad.config import TrainConfig
 from pgrad.envs.make import make_vector_env
+from pgrad.errors import PgradError
 from pgrad.policies.mlp import MLPPolicy, PolicySpec, build_policy
 from pgrad.rollout.evaluate import Evaluation
 from pgrad.trainer.checkpoint import CHECKPOINT_DIR, save_policy
 from pgrad.trainer.evaluation import EvaluationSchedule
+from pgrad.trainer.files import atomic_write_text, dumps_strict
 from pgrad.trainer.logging import MetricsLogger
 from pgrad.trainer.plots import PlotWorker, plot_learning_curve
 from pgrad.trainer.progress import TrainingProgress
 from pgrad.trainer.provenance import versions
+from pgrad.trainer.resume import latest_checkpoint, load_run_state, save_run_state
 from pgrad.trainer.run_dir import check_run_dir, create_run_dir, default_run_dir
+from pgrad.trainer.signals import StopSignals
 from pgrad.trainer.state import TrainState, new_train_state
 
 
@@ -85,7 +89,7 @@ class TrainResult:
 
 @dataclass
 class Run:
-    """A run's outputs: its directory, metrics sinks, and what every checkpoint's metadata says."""
+    """A run's outputs: its directory, metrics sinks, checkpoint schedule and metadata."""
 
     dir: Path
     logger: MetricsLogger
@@ -93,26 +97,63 @@ class Run:
     title: str
     target: float | None
     wall_start: float
+    created: bool
+    """Whether this session created the directory (removed again if it fails before an update)."""
+    checkpoint_steps: int
+    checkpoint_seconds: float
+    keep: int
+    last_checkpoint: tuple[int, float] = (-1, 0.0)
+    """(update, wall time) of the last resumable checkpoint."""
+
+    def checkpoint_if_due(self, state: TrainState, stopping: bool = False) -> None:
+        """Save a resumable checkpoint when due, when the run stops, or at its end."""
+        update, at = self.last_checkpoint
+        if update == state.counters.updates:
+            return
+        steps = state.counters.env_steps
+        since = steps - (state.history[update - 1]["env_steps"] if update > 0 else 0)
+        slow = self.checkpoint_seconds > 0 and time.perf_counter() - at >= self.checkpoint_seconds
+        if stopping or state.finished or since >= self.checkpoint_steps or slow:
+            tensors, data = state.state_dict()
+            save_run_state(self.dir / CHECKPOINT_DIR, f"{state.counters.updates:08d}", tensors,
+                           data, self.keep)  # fmt: skip
+            self.last_checkpoint = (state.counters.updates, time.perf_counter())
 
 
 def train(
-    cfg: TrainConfig, console: Console | None = None, plotter: PlotWorker | None = None
+    cfg: TrainConfig,
+    console: Console | None = None,
+    plotter: PlotWorker | None = None,
+    resume: Path | None = None,
 ) -> TrainResult:
     """Train ``cfg``'s algorithm as ``cfg`` says, writing a run directory; return the result.
 
     ``plotter`` draws the learning curve (the command line passes a :class:`PlotWorker` started
-    before torch was imported); without one it is drawn in-process.
+    before torch was imported); without one it is drawn in-process. ``resume``: a run directory
+    to continue from its newest complete checkpoint (``cfg`` is its config, or one that differs
+    only in the budget or the progress bar).
 
     Raises:
         PgradError: bad environment id, unsupported spaces or an existing run directory; raised
             before anything is written.
     """
-    state, run = start(cfg)
-    console = console or Console(stderr=True)
+    with StopSignals() as signals:
+        state, run = start(cfg, resume)
+        try:
+            loop(state, run, signals, console or Console(stderr=True))
+        except Exception:
+            if run.created and state.counters.updates == 0:  # nothing learned: leave no directory
+                shutil.rmtree(run.dir, ignore_errors=True)
+            raise
+        return finish(state, run, plotter)
+
+
+def loop(state: TrainState, run: Run, signals: StopSignals, console: Console) -> None:
+    """Collect, update, record, evaluate when due, log, checkpoint when due; until finished."""
+    cfg = state.cfg
     try:
-        with TrainingProgress(
-            cfg.run.total_env_steps, cfg.env.id, cfg.run.progress, console
-        ) as bar:
+        with TrainingProgress(cfg.run.total_env_steps, cfg.env.id, cfg.run.progress,
+                              console) as bar:  # fmt: skip
             state.clock.begin()
             while not state.finished:
                 batch = state.collect()
@@ -120,24 +161,46 @@ def train(
                 row = state.record(batch, metrics)
                 state.evaluate_if_due(row)
                 run.logger.log(row)
+                state.interrupted = signals.received is not None
+                run.checkpoint_if_due(state)
                 bar.update(state.counters.env_steps, row["time/train_seconds"],
                            row["rollout/ep_return_mean"])  # fmt: skip
-    except KeyboardInterrupt:  # Ctrl-C: keep what was learned, write every output, then stop
+    except KeyboardInterrupt:  # raised inside an update: the last checkpoint stands
         state.interrupted = True
     finally:
         state.clock.stop()
         run.logger.close()
         state.sampler.close()
-    return finish(state, run, plotter)
 
 
-def start(cfg: TrainConfig) -> tuple[TrainState, Run]:
-    """Build every part of a run, then create its directory; nothing is written on bad input."""
+def start(cfg: TrainConfig, resume: Path | None = None) -> tuple[TrainState, Run]:
+    """Build every part of a run (and restore a resumed one), then create its directory;
+    nothing is written on bad input."""
     wall_start = time.perf_counter()
     torch.set_num_threads(cfg.run.torch_threads)
+    run_dir = resume or cfg.run.run_dir or default_run_dir(cfg.env.id, cfg.algo, cfg.run.seed)
+    saved = load_run_state(latest_checkpoint(run_dir)) if resume else None
+    if resume is None:
+        check_run_dir(run_dir)
+    state, target = build_state(cfg)
+    if saved is not None:
+        restore_state(state, saved, run_dir)
+    if resume is None:
+        create_run_dir(run_dir)
+    resolved = cfg.replace(run_dir=run_dir)
+    atomic_write_text(run_dir / "config.json", resolved.dumps() + "\n")
+    meta = {"env": cfg.env.id, "algo": cfg.algo, "seed": cfg.run.seed, "config": resolved.to_json()}
+    logger = MetricsLogger(run_dir, cfg.run.tensorboard, state.history if resume else None)
+    every = cfg.run.checkpoint_every or max(cfg.run.total_env_steps // 10, 1)
+    run = Run(run_dir, logger, meta, f"{cfg.env.id} {cfg.algo} seed {cfg.run.seed}", target,
+              wall_start, resume is None, every, cfg.run.checkpoint_seconds,
+              cfg.run.keep_checkpoints, (state.counters.updates, time.perf_counter()))  # fmt: skip
+    return state, run
+
+
+def build_state(cfg: TrainConfig) -> tuple[TrainState, float | None]:
+    """A fresh :class:`TrainState` for ``cfg`` and the return that counts as solved."""
     algo = algorithm(cfg.algo)
-    run_dir = cfg.run.run_dir or default_run_dir(cfg.env.id, cfg.algo, cfg.run.seed)
-    check_run_dir(run_dir)
     envs, info = make_vector_env(cfg.env)
     try:
         value = cfg.policy.value_network if cfg.needs_value else "none"  # type: ignore[attr-defined]
@@ -151,13 +214,26 @@ def start(cfg: TrainConfig) -> tuple[TrainState, Run]:
         envs.close()
         raise
     sampler = algo.make_sampler(cfg, envs, cfg.run.seed)
-    create_run_dir(run_dir)
-    resolved = cfg.replace(run_dir=run_dir)
-    (run_dir / "config.json").write_text(resolved.dumps() + "\n")
-    meta = {"env": cfg.env.id, "algo": cfg.algo, "seed": cfg.run.seed, "config": resolved.to_json()}
-    run = Run(run_dir, MetricsLogger(run_dir, tensorboard=cfg.run.tensorboard), meta,
-              f"{cfg.env.id} {cfg.algo} seed {cfg.run.seed}", target, wall_start)  # fmt: skip
-    return new_train_state(cfg, algo, policy, sampler, evaluation), run
+    return new_train_state(cfg, algo, policy, sampler, evaluation), target
+
+
+def restore_state(state: TrainState, saved: tuple[dict, dict], run_dir: Path) -> None:
+    """Load a checkpoint into a freshly built state, as one clean error if it does not fit."""
+    try:
+        state.load_state_dict(*saved)
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+        msg = " ".join(str(exc).split())[:200]
+        error = PgradError(f"the checkpoint of {run_dir} does not fit its config: {msg}")
+    else:
+        if not state.finished:
+            return
+        how = "solved" if state.solved else "its budget spent"
+        steps = state.counters.env_steps
+        error = PgradError(f"{run_dir} already finished ({how} at {steps:,} env steps); resume "
+                           "with a larger --total-env-steps to train on")  # fmt: skip
+    state.sampler.close()
+    state.evaluation.close()
+    raise error
 
 
 def finish(state: TrainState, run: Run, plotter: PlotWorker | None) -> TrainResult:
@@ -183,5 +259,5 @@ def finish(state: TrainState, run: Run, plotter: PlotWorker | None) -> TrainResu
         target_return=run.target, run_dir=run.dir, policy=state.policy,
         psi=state.cfg.recipe.name,
     )  # fmt: skip
-    (run.dir / "summary.json").write_text(json.dumps(result.summary(), indent=2) + "\n")
+    atomic_write_text(run.dir / "summary.json", dumps_strict(result.summary(), indent=2) + "\n")
     return result

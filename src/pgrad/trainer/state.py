@@ -9,6 +9,7 @@ iteration of the loop (:func:`pgrad.trainer.loop.train`): collect, update, recor
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections import deque
@@ -48,10 +49,13 @@ class Clock:
     end: float | None = None
     rollout_seconds: float = 0.0
     eval_seconds: float = 0.0
+    carried: float = 0.0
+    """Training seconds of earlier sessions of a resumed run."""
+    eval_at_begin: float = 0.0
 
     def begin(self) -> None:
         """Start the loop's clock."""
-        self.start, self.end = time.perf_counter(), None
+        self.start, self.end, self.eval_at_begin = time.perf_counter(), None, self.eval_seconds
 
     def stop(self) -> None:
         """Stop it when the loop ends (final evaluation and outputs are not training)."""
@@ -61,7 +65,7 @@ class Clock:
     def train_seconds(self) -> float:
         """The loop's time so far (or until :meth:`stop`), evaluations excluded."""
         now = time.perf_counter() if self.end is None else self.end
-        return now - self.start - self.eval_seconds
+        return self.carried + now - self.start - (self.eval_seconds - self.eval_at_begin)
 
 
 @dataclass
@@ -160,12 +164,73 @@ class TrainState:
                              dict(update=self.counters.updates, env_steps=self.counters.env_steps,
                                   eval_mean=ev.mean))  # fmt: skip
 
+    def state_dict(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """(tensors, JSON-ready data): everything :meth:`load_state_dict` needs to continue the
+        run exactly as it would have gone on. Take it between iterations."""
+        tensors = {f"policy/{k}": v for k, v in self.policy.state_dict().items()}
+        optim = self.optimizer.state_dict()
+        for i, s in optim["state"].items():
+            tensors[f"optim/{i}/exp_avg"], tensors[f"optim/{i}/exp_avg_sq"] = (
+                s["exp_avg"], s["exp_avg_sq"])  # fmt: skip
+        if self.best.state is not None:
+            tensors.update({f"best/{k}": v for k, v in self.best.state.items()})
+        tensors["rng/torch"] = self.generator.get_state()
+        last = self.last_evaluation
+        data = {
+            "optim": {"param_groups": optim["param_groups"],
+                      "steps": {str(i): float(s["step"]) for i, s in optim["state"].items()}},
+            "scaler": None if self.scaler is None else self.scaler.state_dict(),
+            "sampler": self.sampler.state_dict(), "evaluation": self.evaluation.state_dict(),
+            "counters": dataclasses.asdict(self.counters),
+            "clock": {"train_seconds": self.clock.train_seconds,
+                      "rollout_seconds": self.clock.rollout_seconds,
+                      "eval_seconds": self.clock.eval_seconds},
+            "best": {"mean": self.best.mean, "meta": self.best.meta},
+            "history": self.history, "recent": list(self.recent), "lr": self.lr,
+            "complete_episodes": self.complete_episodes, "solved": self.solved,
+            "last_evaluation": None if last is None else
+            {"returns": last.returns.tolist(), "lengths": last.lengths.tolist()},
+        }  # fmt: skip
+        return tensors, data
+
+    def load_state_dict(self, tensors: dict[str, torch.Tensor], data: dict[str, Any]) -> None:
+        """Continue from :meth:`state_dict` (taken from a run of the same config)."""
+        self.policy.load_state_dict(_prefixed(tensors, "policy/"))
+        steps = data["optim"]["steps"]
+        self.optimizer.load_state_dict({
+            "param_groups": data["optim"]["param_groups"],
+            "state": {int(i): {"step": steps[i], "exp_avg": tensors[f"optim/{i}/exp_avg"],
+                               "exp_avg_sq": tensors[f"optim/{i}/exp_avg_sq"]} for i in steps},
+        })  # fmt: skip
+        best = _prefixed(tensors, "best/")
+        self.best = Best(data["best"]["mean"], best or None, data["best"]["meta"])
+        self.generator.set_state(tensors["rng/torch"])
+        if self.scaler is not None:
+            self.scaler.load_state_dict(data["scaler"])
+        self.sampler.load_state_dict(data["sampler"])
+        self.evaluation.load_state_dict(data["evaluation"])
+        self.counters = Counters(**data["counters"])
+        clock = data["clock"]
+        self.clock = Clock(rollout_seconds=clock["rollout_seconds"],
+                           eval_seconds=clock["eval_seconds"], carried=clock["train_seconds"])
+        self.history = list(data["history"])
+        self.recent = deque((tuple(x) for x in data["recent"]), maxlen=RECENT_EPISODES)
+        self.lr, self.solved = data["lr"], data["solved"]
+        self.complete_episodes = data["complete_episodes"]
+        last = data["last_evaluation"]
+        self.last_evaluation = None if last is None else Evaluation(
+            np.asarray(last["returns"], np.float64), np.asarray(last["lengths"], np.int64))
+
     def final_evaluation(self) -> Evaluation:
         """The evaluation of the policy as it ends (a new one if the last predates it)."""
         if self.interrupted or self.last_evaluation is None:
             outcome = self.evaluation.run(self.policy, confirm=False)
             self.last_evaluation, self.solved = outcome.evaluation, outcome.solved
         return self.last_evaluation
+
+
+def _prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 
 def new_train_state(
