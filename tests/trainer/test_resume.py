@@ -1,4 +1,4 @@
-"""Never lose a run: killed at any moment and resumed, a run ends bit-identical to one never stopped.
+"""Never lose a run: killed at any moment and resumed, it ends bit-identical to an unstopped one.
 
 Runs are killed in a subprocess (SIGKILL at a random moment after the first checkpoint, SIGTERM,
 two SIGINTs) and resumed with ``pgrad train --resume``; a crash in the middle of a checkpoint
@@ -120,8 +120,8 @@ def test_a_crash_during_a_checkpoint_write_leaves_the_previous_one(
     class Crash(BaseException):
         pass
 
-    def crash_on_third(real):  # noqa: ANN001
-        def patched(*args, **kwargs):  # noqa: ANN002, ANN003
+    def crash_on_third(real):
+        def patched(*args, **kwargs):
             calls["n"] += 1
             if calls["n"] == 3:
                 raise Crash
