@@ -91,7 +91,7 @@ def test_sigterm_checkpoints_and_says_how_to_resume(references: dict, tmp_path: 
     summary = json.loads((run / "summary.json").read_text())
     assert summary["interrupted"] is True
     latest = resume_module.latest_checkpoint(run)
-    assert int(latest.name.removeprefix("state-")) == summary["updates"]  # saved at the stop
+    assert latest is not None and int(latest.name[6:]) == summary["updates"]  # saved at the stop
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0
     assert _fingerprint(run) == references["ppo"]
 
@@ -139,6 +139,21 @@ def test_a_crash_during_a_checkpoint_write_leaves_the_previous_one(
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0
     assert _fingerprint(run) == references["ppo"]
     assert not list((run / "checkpoints").glob(".*tmp"))  # leftovers removed by later writes
+
+
+def test_killed_before_its_first_checkpoint_a_run_starts_again_in_place(
+    references: dict, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    proc = _start(CASES["reinforce"], run)
+    while not (run / "config.json").is_file():
+        assert proc.poll() is None
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not resume_module.complete_checkpoints(run / "checkpoints")
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 0
+    assert _fingerprint(run) == references["reinforce"]
 
 
 def test_resume_refuses_what_would_make_another_run(tmp_path: Path, capsys) -> None:

@@ -179,7 +179,8 @@ def start(cfg: TrainConfig, resume: Path | None = None) -> tuple[TrainState, Run
     wall_start = time.perf_counter()
     torch.set_num_threads(cfg.run.torch_threads)
     run_dir = resume or cfg.run.run_dir or default_run_dir(cfg.env.id, cfg.algo, cfg.run.seed)
-    saved = load_run_state(latest_checkpoint(run_dir)) if resume else None
+    latest = latest_checkpoint(run_dir) if resume else None
+    saved = load_run_state(latest) if latest is not None else None
     if resume is None:
         check_run_dir(run_dir)
     state, target = build_state(cfg)
@@ -190,7 +191,7 @@ def start(cfg: TrainConfig, resume: Path | None = None) -> tuple[TrainState, Run
     resolved = cfg.replace(run_dir=run_dir)
     atomic_write_text(run_dir / "config.json", resolved.dumps() + "\n")
     meta = {"env": cfg.env.id, "algo": cfg.algo, "seed": cfg.run.seed, "config": resolved.to_json()}
-    logger = MetricsLogger(run_dir, cfg.run.tensorboard, state.history if resume else None)
+    logger = MetricsLogger(run_dir, cfg.run.tensorboard, state.history if saved else None)
     every = cfg.run.checkpoint_every or max(cfg.run.total_env_steps // 10, 1)
     run = Run(run_dir, logger, meta, f"{cfg.env.id} {cfg.algo} seed {cfg.run.seed}", target,
               wall_start, resume is None, every, cfg.run.checkpoint_seconds,

@@ -76,20 +76,18 @@ def complete_checkpoints(checkpoints: Path) -> list[Path]:
     return sorted((p for p in found if _complete(p)), key=lambda p: p.name)
 
 
-def latest_checkpoint(run_dir: Path) -> Path:
-    """The newest complete checkpoint of a run directory.
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The newest complete checkpoint of a run directory; None if it was stopped before its first
+    one (the run then starts again from the beginning, in the same directory).
 
     Raises:
-        PgradError: not a run directory, or no complete checkpoint in it.
+        PgradError: not a run directory.
     """
     if not (run_dir / "config.json").is_file():
         raise PgradError(f"{run_dir} is not a pgrad run directory (no config.json); give the "
                          "directory `pgrad train` wrote")  # fmt: skip
     found = complete_checkpoints(run_dir / "checkpoints")
-    if not found:
-        raise PgradError(f"{run_dir} has no complete checkpoint to resume from (a run writes one "
-                         "every --checkpoint-every env steps, and when it is stopped)")  # fmt: skip
-    return found[-1]
+    return found[-1] if found else None
 
 
 def load_run_state(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
