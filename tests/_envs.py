@@ -75,3 +75,36 @@ def _register() -> None:
 
 
 _register()
+
+
+class FaultyCartPole(gym.Env[np.ndarray, np.int64]):
+    """CartPole that goes wrong after ``after`` steps: ``fault`` is nan_obs, nan_reward,
+    inf_reward or huge_reward (1e30)."""
+
+    def __init__(self, fault: str = "nan_obs", after: int = 300) -> None:
+        from gymnasium.envs.classic_control import CartPoleEnv
+
+        self.inner = CartPoleEnv()
+        self.observation_space = self.inner.observation_space
+        self.action_space = self.inner.action_space
+        self.fault, self.after, self.steps = fault, after, 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        return self.inner.reset(seed=seed)
+
+    def step(self, action: np.int64):
+        obs, reward, terminated, truncated, info = self.inner.step(action)
+        self.steps += 1
+        if self.steps > self.after:
+            if self.fault == "nan_obs":
+                obs = np.full_like(obs, np.nan)
+            else:
+                reward = {"nan_reward": np.nan, "inf_reward": np.inf, "huge_reward": 1e30}[
+                    self.fault]
+        return obs, reward, terminated, truncated, info
+
+
+FAULTY_ID = "pgrad-test/FaultyCartPole-v0"
+if FAULTY_ID not in gym.registry:
+    gym.register(FAULTY_ID, entry_point=FaultyCartPole, max_episode_steps=200)

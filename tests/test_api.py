@@ -33,7 +33,7 @@ def test_train_load_act(tmp_path: Path) -> None:
 def test_box_actions_come_clipped(tmp_path: Path) -> None:
     result = pgrad.train(
         env="Pendulum-v1", total_env_steps=400, episodes_per_update=2, num_envs=2,
-        eval_episodes=1, init_log_std=3.0, run_dir=tmp_path / "p", progress=False,
+        eval_episodes=1, init_log_std=2.0, run_dir=tmp_path / "p", progress=False,
         tensorboard=False,
     )  # fmt: skip
     policy = pgrad.load_policy(result.run_dir / "checkpoints" / "final.safetensors")

@@ -138,8 +138,9 @@ class PolicyConfig:
         require_choice(self, "activation", ("tanh", "relu"))
         require_choice(self, "value_network", ("separate", "shared"))
         require(
-            math.isfinite(self.init_log_std),
-            f"init_log_std must be finite (got {self.init_log_std}); try --init-log-std 0.0",
+            isinstance(self.init_log_std, int | float) and -20.0 <= self.init_log_std <= 2.0,
+            f"init_log_std must be in [-20, 2], the bounds of the Gaussian's log std (got "
+            f"{self.init_log_std}); try --init-log-std 0.0",
         )
 
 

@@ -11,3 +11,11 @@ class PgradError(Exception):
     ``ValueError`` on purpose: the CLI parser (tyro) reports ValueErrors raised while building a
     config in a multi-line box, and pgrad's errors must stay on one line.
     """
+
+
+class NonFiniteError(PgradError):
+    """A NaN or an infinity reached a batch, a loss, a gradient or an evaluation.
+
+    Raised before the value reaches the weights; the trainer adds the update, where the last good
+    policy and checkpoint are, and ends the run with every output written.
+    """

@@ -141,6 +141,27 @@ def test_a_crash_during_a_checkpoint_write_leaves_the_previous_one(
     assert not list((run / "checkpoints").glob(".*tmp"))  # leftovers removed by later writes
 
 
+def test_killed_after_its_last_checkpoint_resume_writes_the_outputs(
+    references: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pgrad.trainer import loop
+
+    class Crash(BaseException):
+        pass
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise Crash
+
+    monkeypatch.setattr(loop, "save_policy", crash)  # dies as the final outputs are written
+    run = tmp_path / "run"
+    with pytest.raises(Crash):
+        main(["train", *CASES["ppo"], *COMMON, "--run-dir", str(run)])
+    monkeypatch.undo()
+    assert not (run / "summary.json").exists()
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 0
+    assert _fingerprint(run) == references["ppo"]
+
+
 def test_killed_before_its_first_checkpoint_a_run_starts_again_in_place(
     references: dict, tmp_path: Path
 ) -> None:

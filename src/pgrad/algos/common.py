@@ -21,6 +21,7 @@ from pgrad.config import (
     require_nonnegative,
     require_positive_int,
 )
+from pgrad.errors import NonFiniteError
 from pgrad.estimators.psi import PsiRecipe, psi_weights
 from pgrad.estimators.returns import returns_to_go
 from pgrad.policies.mlp import MLPPolicy
@@ -100,7 +101,13 @@ def set_learning_rate(optimizer: Adam, cfg: TrainConfig, progress: float) -> flo
 
 
 def step(optimizer: Adam, loss: Tensor, policy: MLPPolicy, max_grad_norm: float) -> float:
-    """Backpropagate ``loss``, clip the global gradient norm (if > 0), step; return the norm."""
+    """Backpropagate ``loss``, clip the global gradient norm (if > 0), step; return the norm.
+
+    Raises:
+        NonFiniteError: the loss or the gradient is NaN or infinite (nothing is stepped).
+    """
+    if not torch.isfinite(loss):
+        raise NonFiniteError(f"the loss is {float(loss.detach())}")
     optimizer.zero_grad()
     loss.backward()
     params = [p for p in policy.parameters() if p.grad is not None]
@@ -108,6 +115,9 @@ def step(optimizer: Adam, loss: Tensor, policy: MLPPolicy, max_grad_norm: float)
         norm = torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
     else:
         norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params]))
+    if not torch.isfinite(norm):
+        optimizer.zero_grad()
+        raise NonFiniteError(f"the gradient's norm is {float(norm)}")
     optimizer.step()
     return float(norm)
 

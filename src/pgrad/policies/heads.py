@@ -30,6 +30,9 @@ from torch import Tensor, nn
 from pgrad.errors import PgradError
 
 _HALF_LOG_TWO_PI = 0.5 * math.log(2.0 * math.pi)
+LOG_STD_BOUNDS = (-20.0, 2.0)
+"""The Gaussian's log standard deviation is clamped to this range wherever it is used (the
+standard deviation stays within [2e-9, 7.4]): a diverging log std cannot overflow exp()."""
 _TINY = np.finfo(np.float32).tiny
 
 
@@ -143,11 +146,16 @@ class GaussianHead(nn.Module):
         self._high = np.asarray(high, np.float32)
         self._log_std_np = self.log_std.detach().numpy()  # a view: optimiser steps show here
 
+    def bounded_log_std(self) -> Tensor:
+        """The log std clamped to :data:`LOG_STD_BOUNDS` (identical to it inside them)."""
+        return self.log_std.clamp(*LOG_STD_BOUNDS)
+
     def log_prob_entropy(self, out: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
         """Gaussian log density of actions [B, d] (summed over d) and the entropy, each [B]."""
-        z = (actions - out) * torch.exp(-self.log_std)
-        log_prob = (-0.5 * z.square() - self.log_std - _HALF_LOG_TWO_PI).sum(-1)
-        entropy = (0.5 + _HALF_LOG_TWO_PI + self.log_std).sum().expand(out.shape[0])
+        log_std = self.bounded_log_std()
+        z = (actions - out) * torch.exp(-log_std)
+        log_prob = (-0.5 * z.square() - log_std - _HALF_LOG_TWO_PI).sum(-1)
+        entropy = (0.5 + _HALF_LOG_TWO_PI + log_std).sum().expand(out.shape[0])
         return log_prob, entropy
 
     def noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -156,7 +164,7 @@ class GaussianHead(nn.Module):
 
     def sample(self, out: Tensor, noise: Tensor) -> Tensor:
         """mean + exp(log_std) * noise, float [B, d]."""
-        return out + noise * torch.exp(self.log_std)
+        return out + noise * torch.exp(self.bounded_log_std())
 
     def mode(self, out: Tensor) -> Tensor:
         """The mean."""
@@ -164,7 +172,7 @@ class GaussianHead(nn.Module):
 
     def sample_np(self, out: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """mean + exp(log_std) * noise; overwrites ``out``."""
-        out += noise * np.exp(self._log_std_np)
+        out += noise * np.exp(np.clip(self._log_std_np, *LOG_STD_BOUNDS))
         return out
 
     def mode_np(self, out: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ evaluated and every output is still written, with ``"interrupted": true`` in the
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from rich.console import Console
 from pgrad.algos import algorithm
 from pgrad.config import TrainConfig
 from pgrad.envs.make import make_vector_env
-from pgrad.errors import PgradError
+from pgrad.errors import NonFiniteError, PgradError
 from pgrad.policies.mlp import MLPPolicy, PolicySpec, build_policy
 from pgrad.rollout.evaluate import Evaluation
 from pgrad.trainer.checkpoint import CHECKPOINT_DIR, save_policy
@@ -62,12 +63,15 @@ class TrainResult:
     run_dir: Path
     policy: MLPPolicy
     psi: str
+    failure: str | None = None
+    """What went non-finite, when the run stopped for it."""
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary of the run."""
         return {
             "solved": self.solved,
             "interrupted": self.interrupted,
+            "failure": self.failure,
             "env_steps": self.env_steps,
             "updates": self.updates,
             "episodes": self.episodes,
@@ -145,7 +149,19 @@ def train(
             if run.created and state.counters.updates == 0:  # nothing learned: leave no directory
                 shutil.rmtree(run.dir, ignore_errors=True)
             raise
-        return finish(state, run, plotter)
+        result = finish(state, run, plotter)
+    if state.failure is not None:
+        raise NonFiniteError(failure_message(state, run))
+    return result
+
+
+def failure_message(state: TrainState, run: Run) -> str:
+    """What went non-finite, where the last good policy and checkpoint are, what to try."""
+    latest = latest_checkpoint(run.dir)
+    where = f"the last checkpoint is {latest}" if latest else "no checkpoint was written"
+    return (f"{state.failure}; the run stopped there, before any of it reached the weights: "
+            f"{run.dir / CHECKPOINT_DIR / 'final.safetensors'} holds the last good policy (update "
+            f"{state.counters.updates}) and {where}; check the environment, or lower --lr")
 
 
 def loop(state: TrainState, run: Run, signals: StopSignals, console: Console) -> None:
@@ -167,6 +183,8 @@ def loop(state: TrainState, run: Run, signals: StopSignals, console: Console) ->
                            row["rollout/ep_return_mean"])  # fmt: skip
     except KeyboardInterrupt:  # raised inside an update: the last checkpoint stands
         state.interrupted = True
+    except NonFiniteError as exc:  # stopped before the weights; the last checkpoint stands
+        state.failure = str(exc)
     finally:
         state.clock.stop()
         run.logger.close()
@@ -225,8 +243,9 @@ def restore_state(state: TrainState, saved: tuple[dict, dict], run_dir: Path) ->
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
         msg = " ".join(str(exc).split())[:200]
         error = PgradError(f"the checkpoint of {run_dir} does not fit its config: {msg}")
-    else:
-        if not state.finished:
+    else:  # a finished run resumes only to write outputs a kill prevented
+        done = _read_summary(run_dir)
+        if not state.finished or done is None or done.get("interrupted"):
             return
         how = "solved" if state.solved else "its budget spent"
         steps = state.counters.env_steps
@@ -235,6 +254,14 @@ def restore_state(state: TrainState, saved: tuple[dict, dict], run_dir: Path) ->
     state.sampler.close()
     state.evaluation.close()
     raise error
+
+
+def _read_summary(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) else None
 
 
 def finish(state: TrainState, run: Run, plotter: PlotWorker | None) -> TrainResult:
@@ -258,7 +285,7 @@ def finish(state: TrainState, run: Run, plotter: PlotWorker | None) -> TrainResu
         rollout_seconds=state.clock.rollout_seconds, eval_seconds=state.clock.eval_seconds,
         wall_seconds=time.perf_counter() - run.wall_start, evaluation=evaluation,
         target_return=run.target, run_dir=run.dir, policy=state.policy,
-        psi=state.cfg.recipe.name,
+        psi=state.cfg.recipe.name, failure=state.failure,
     )  # fmt: skip
     atomic_write_text(run.dir / "summary.json", dumps_strict(result.summary(), indent=2) + "\n")
     return result

@@ -23,6 +23,7 @@ from pgrad.algos import Algorithm
 from pgrad.algos.adam import Adam
 from pgrad.algos.common import RewardScaler, make_optimizer, set_learning_rate
 from pgrad.config import TrainConfig
+from pgrad.errors import NonFiniteError
 from pgrad.policies.mlp import MLPPolicy
 from pgrad.rollout.batch import Batch, Sampler
 from pgrad.rollout.evaluate import Evaluation
@@ -99,12 +100,14 @@ class TrainState:
     complete_episodes: bool = True
     solved: bool = False
     interrupted: bool = False
+    failure: str | None = None
+    """What went non-finite, if the run had to stop for it."""
 
     @property
     def finished(self) -> bool:
-        """Solved, interrupted, or the budget spent."""
+        """Solved, interrupted, failed, or the budget spent."""
         budget = self.counters.env_steps >= self.cfg.run.total_env_steps
-        return self.solved or self.interrupted or budget
+        return self.solved or self.interrupted or self.failure is not None or budget
 
     def collect(self) -> Batch:
         """One batch from the sampler, with the schedule's learning rate set for its update."""
@@ -116,10 +119,23 @@ class TrainState:
         return batch
 
     def update(self, batch: Batch) -> dict[str, float]:
-        """The algorithm's update on the (reward-scaled) batch; then the observation statistics."""
-        learn = batch if self.scaler is None else self.scaler.scale(batch, self.cfg.gamma)
-        metrics = self.algorithm.update(self.policy, self.optimizer, learn, self.cfg,
-                                        self.generator)  # fmt: skip
+        """The algorithm's update on the (reward-scaled) batch; then the observation statistics.
+
+        Raises:
+            NonFiniteError: a NaN or infinity in the batch, a loss, a gradient or the weights;
+                the policy is then put back as it was before this update.
+        """
+        good = {k: v.clone() for k, v in self.policy.state_dict().items()}
+        try:
+            check_finite(batch)
+            learn = batch if self.scaler is None else self.scaler.scale(batch, self.cfg.gamma)
+            metrics = self.algorithm.update(self.policy, self.optimizer, learn, self.cfg,
+                                            self.generator)  # fmt: skip
+            if not all(bool(torch.isfinite(p).all()) for p in self.policy.parameters()):
+                raise NonFiniteError("the weights after the optimiser step are not finite")
+        except NonFiniteError as exc:
+            self.policy.load_state_dict(good)
+            raise NonFiniteError(f"{exc} at update {self.counters.updates + 1}") from None
         self.policy.update_observation_stats(batch.obs[batch.mask.bool()])
         return metrics
 
@@ -155,6 +171,9 @@ class TrainState:
         outcome = self.evaluation.run(self.policy)
         self.clock.eval_seconds += time.perf_counter() - tick
         ev = outcome.evaluation
+        if not np.isfinite(ev.returns).all():
+            raise NonFiniteError(f"evaluation returns hold NaN or infinity at update "
+                                 f"{self.counters.updates}")  # fmt: skip
         row.update({"eval/return_mean": ev.mean, "eval/return_std": ev.std})
         if outcome.confirm_mean is not None:
             row["eval/confirm_mean"] = outcome.confirm_mean
@@ -223,10 +242,20 @@ class TrainState:
 
     def final_evaluation(self) -> Evaluation:
         """The evaluation of the policy as it ends (a new one if the last predates it)."""
-        if self.interrupted or self.last_evaluation is None:
+        if self.interrupted or self.failure is not None or self.last_evaluation is None:
             outcome = self.evaluation.run(self.policy, confirm=False)
             self.last_evaluation, self.solved = outcome.evaluation, outcome.solved
         return self.last_evaluation
+
+
+def check_finite(batch: Batch) -> None:
+    """Raise :class:`NonFiniteError` naming the first batch field with a NaN or an infinity."""
+    valid = batch.mask.bool()
+    for name in ("obs", "rewards", "values", "next_values", "log_probs"):
+        x = getattr(batch, name)
+        if x is not None and not bool(torch.isfinite(x[valid]).all()):
+            raise NonFiniteError(f"the environment's {name} (or the policy's, for values and "
+                                 "log-probabilities) hold NaN or infinity")  # fmt: skip
 
 
 def _prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
