@@ -17,7 +17,7 @@ import numpy as np
 
 from pgrad.algos import algorithm
 from pgrad.config import EnvConfig, TrainConfig, build
-from pgrad.envs.make import register_factory
+from pgrad.envs.make import EnvInfo, register_factory
 from pgrad.errors import PgradError
 from pgrad.policies.actor import make_actor
 from pgrad.policies.mlp import MLPPolicy
@@ -90,10 +90,12 @@ class TrainedPolicy:
 
     def env_config(self) -> EnvConfig:
         """The environment section it was trained with (its id alone for a bare checkpoint)."""
-        saved = self.metadata.get("config", {}).get("env")
-        if isinstance(saved, dict):
-            return build(EnvConfig, saved, " in the checkpoint's config")  # type: ignore[no-any-return]
-        return EnvConfig(id=self.env_id)
+        config = self.metadata.get("config")
+        saved = config.get("env") if isinstance(config, dict) else None
+        if not isinstance(saved, dict):
+            raise PgradError("the checkpoint's metadata has no environment config (config.env); "
+                             "give a checkpoint written by `pgrad train`")  # fmt: skip
+        return build(EnvConfig, saved, " in the checkpoint's config")  # type: ignore[no-any-return]
 
     def __post_init__(self) -> None:
         self._actor = make_actor(self.module)
@@ -112,16 +114,44 @@ def evaluate(
     deterministic: bool = False,
     seed: int = 0,
     env: EnvConfig | Callable[[], Any] | None = None,
+    trust_env_module: bool = False,
 ) -> Evaluation:
-    """Run ``episodes`` episodes of the policy's environment (or ``env``), all stepped together."""
+    """Run ``episodes`` episodes of the policy's environment (or ``env``), all stepped together.
+
+    A checkpoint's environment that names a module to import (``MODULE:ID``, gym packages) is
+    built only with ``trust_env_module=True``: a checkpoint from elsewhere must not run code.
+
+    Raises:
+        PgradError: an untrusted module, bad counts, or an environment whose spaces are not the
+            policy's.
+    """
+    if not isinstance(episodes, int) or isinstance(episodes, bool) or not 1 <= episodes <= 100_000:
+        raise PgradError(f"episodes must be an integer in [1, 100000] (got {episodes!r})")
     module = policy.module if isinstance(policy, TrainedPolicy) else policy
     if env is None:
         trained = isinstance(policy, TrainedPolicy)
         env = policy.env_config() if trained else EnvConfig(id=module.spec.env.env_id)
+        imports = [env.id.rpartition(":")[0]] if ":" in env.id else []
+        imports += list(env.gym_packages)
+        if imports and not trust_env_module:
+            raise PgradError(f"the checkpoint's environment imports {', '.join(imports)}; pass "
+                             "--trust-env-module (trust_env_module=True) if you trust it")
     elif not isinstance(env, EnvConfig):
         env = EnvConfig(id=register_factory(env))
     evaluator = Evaluator(env, episodes, seed)
     try:
+        check_spaces(module, evaluator.info)
         return evaluator.run(module, deterministic=deterministic)
     finally:
         evaluator.close()
+
+
+def check_spaces(module: MLPPolicy, info: EnvInfo) -> None:
+    """Refuse an environment whose spaces are not those the policy was trained on."""
+    spec = module.spec.env
+    if info.obs_dim != spec.obs_dim or info.action_space != spec.action_space:
+        raise PgradError(
+            f"{info.env_id} has observations of size {info.obs_dim} and actions "
+            f"{info.action_space}; the policy was trained on {spec.obs_dim} and "
+            f"{spec.action_space} ({spec.env_id})"
+        )

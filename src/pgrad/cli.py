@@ -59,12 +59,18 @@ class EvalArgs:
     """Print one JSON object instead of a sentence."""
     seed: int = 0
     """Seed for the environments' resets and the action sampling."""
+    trust_env_module: bool = False
+    """Build an environment that the checkpoint names by MODULE:ID or gym packages (it imports
+    that code)."""
 
     def __post_init__(self) -> None:
-        if self.episodes < 1:
+        if not 1 <= self.episodes <= 100_000:
             raise PgradError(
-                f"episodes must be a positive integer (got {self.episodes}); try --episodes 100"
+                f"episodes must be an integer in [1, 100000] (got {self.episodes}); try "
+                "--episodes 100"
             )
+        if not 0 <= self.seed <= 2**32 - 1:
+            raise PgradError(f"seed must be an integer in [0, 2^32 - 1] (got {self.seed})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -256,7 +262,8 @@ def _eval(argv: list[str]) -> int:
     from pgrad.api import evaluate, load_policy
 
     policy = load_policy(args.path)
-    ev = evaluate(policy, episodes=args.episodes, deterministic=args.deterministic, seed=args.seed)
+    ev = evaluate(policy, episodes=args.episodes, deterministic=args.deterministic, seed=args.seed,
+                  trust_env_module=args.trust_env_module)  # fmt: skip
     mode = "deterministic" if args.deterministic else "sampled"
     if args.json:
         print(json.dumps({

@@ -18,9 +18,12 @@ Saved configs (``config.json`` of a run, or TOML) are nested by section, with an
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import tomllib
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
@@ -32,6 +35,76 @@ from pgrad.errors import PgradError
 Activation = Literal["tanh", "relu"]
 
 C = TypeVar("C", bound="TrainConfig")
+
+
+LIMITS: dict[str, int | float] = {
+    "num_envs": 4096, "max_episode_steps": 10**8, "hidden_sizes": 4096, "eval_episodes": 100_000,
+    "confirm_episodes": 100_000, "eval_interval": 10**9, "total_env_steps": 10**12,
+    "seed": 2**32 - 1, "torch_threads": 256, "checkpoint_every": 10**12, "keep_checkpoints": 1000,
+    "checkpoint_seconds": 10**9, "episodes_per_update": 100_000, "num_steps": 1_000_000,
+    "value_epochs": 10_000, "update_epochs": 10_000, "num_minibatches": 10**8,
+}  # fmt: skip
+"""Upper bound of every size (a typo must not exhaust memory or hang a run): copies, steps,
+episodes, epochs, widths (each hidden layer; at most 16 layers), seeds and checkpoint counts."""
+
+MAX_LAYERS = 16
+
+
+def check_fields(obj: Any) -> None:
+    """Every field of a config dataclass has its annotated type and stays within :data:`LIMITS`.
+
+    Raises:
+        PgradError: naming the field, what it must be, and the value given.
+    """
+    hints = _hints(type(obj))
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if not _matches(value, hints[f.name]):
+            shown = repr(value) if len(repr(value)) < 60 else repr(value)[:57] + "..."
+            raise PgradError(f"{f.name} must be {_describe(hints[f.name])} (got {shown})")
+        limit = LIMITS.get(f.name)
+        values = value if isinstance(value, tuple) else (value,)
+        if limit is not None and any(v > limit for v in values):
+            raise PgradError(f"{f.name} must be at most {limit:,} (got {value}); larger sizes are "
+                             "refused so that a typo cannot exhaust memory")  # fmt: skip
+    if isinstance(getattr(obj, "hidden_sizes", None), tuple):
+        require(len(obj.hidden_sizes) <= MAX_LAYERS,
+                f"hidden_sizes may have at most {MAX_LAYERS} layers (got {len(obj.hidden_sizes)})")
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _matches(value: Any, tp: Any) -> bool:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Literal:
+        return any(type(value) is type(a) and value == a for a in args)
+    if origin in (types.UnionType, typing.Union):
+        return any(_matches(value, a) for a in args)
+    if origin is tuple:
+        return isinstance(value, tuple) and all(_matches(v, args[0]) for v in value)
+    if tp is type(None):
+        return value is None
+    if tp is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, tp)
+
+
+def _describe(tp: Any) -> str:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Literal:
+        return "one of " + ", ".join(str(a) for a in args)
+    if origin in (types.UnionType, typing.Union):
+        return " or ".join(_describe(a) for a in args)
+    if origin is tuple:
+        return f"a tuple of {_describe(args[0])}s"
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+             type(None): "none", Path: "a path"}  # fmt: skip
+    return names.get(tp, getattr(tp, "__name__", str(tp)))
 
 
 def dash(name: str) -> str:
@@ -88,6 +161,7 @@ class EnvConfig:
     per copy)."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         require(
             bool(self.id.strip()), "env must name a Gymnasium environment, e.g. --env CartPole-v1"
         )
@@ -129,6 +203,7 @@ class PolicyConfig:
     """Standardise observations with running statistics (saved in checkpoints, frozen at eval)."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         require(
             isinstance(self.hidden_sizes, tuple)
             and all(isinstance(h, int) and h > 0 for h in self.hidden_sizes),
@@ -158,6 +233,7 @@ class OptimConfig:
     """Clip the gradient's global norm to this (0: no clipping)."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         for name in ("lr", "value_lr"):
             value = getattr(self, name)
             require(
@@ -185,6 +261,7 @@ class EvalConfig:
     calling the run solved; training goes on if the confirmation fails (0: no confirmation)."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         target = self.target_return
         if not isinstance(target, str):
             require(
@@ -250,6 +327,8 @@ class RunConfig:
         require(isinstance(self.seed, int), f"seed must be an integer (got {self.seed!r})")
         if isinstance(self.run_dir, str):  # the API accepts a string path
             object.__setattr__(self, "run_dir", Path(self.run_dir))
+        check_fields(self)
+        require(self.seed >= 0, f"seed must be an integer >= 0 (got {self.seed})")
         require(
             self.run_dir is None or isinstance(self.run_dir, Path),
             f"run_dir must be a path (got {self.run_dir!r})",
@@ -280,11 +359,7 @@ class TrainConfig:
     run: RunConfig = RunConfig()
 
     def __post_init__(self) -> None:
-        for name, kind in SECTIONS.items():
-            require(
-                isinstance(getattr(self, name), kind),
-                f"{name} must be a {kind.__name__} (got {type(getattr(self, name)).__name__})",
-            )
+        check_fields(self)  # the sections, and the algorithm's own fields
 
     def replace(self: C, **changes: Any) -> C:
         """A copy with fields changed; section fields may be given by name (``lr=0.01``)."""

@@ -37,7 +37,9 @@ def test_module_colon_id_imports_the_module(tmp_path: Path, monkeypatch, capsys)
     args = ["train", "--env", "my_envs_colon:pgrad-test/Colon-v0", *QUICK, "--run-dir", str(run)]
     assert main(args) == 0
     assert json.loads((run / "config.json").read_text())["env"]["id"].startswith("my_envs_colon:")
-    assert main(["eval", str(run), "--episodes", "2"]) == 0  # eval imports the module too
+    assert main(["eval", str(run), "--episodes", "2"]) == 2  # a checkpoint's module: not imported
+    assert "pass --trust-env-module" in capsys.readouterr().err
+    assert main(["eval", str(run), "--episodes", "2", "--trust-env-module"]) == 0
 
 
 def test_gym_packages_are_imported_first(tmp_path: Path, monkeypatch, capsys) -> None:

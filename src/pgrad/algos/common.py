@@ -28,6 +28,9 @@ from pgrad.policies.mlp import MLPPolicy
 from pgrad.rollout.batch import Batch
 from pgrad.rollout.fixed import FixedLengthSampler
 
+MAX_ROLLOUT_STEPS = 10_000_000
+"""Largest rollout (num_envs * num_steps) of the fixed-length algorithms."""
+
 
 def require_discount(cfg: object) -> None:
     """Require ``cfg.gamma`` in (0, 1]."""
@@ -66,6 +69,9 @@ class RolloutConfig(TrainConfig):
         for name in ("value_coef", "entropy_coef"):
             require_nonnegative(self, name)
         self.recipe  # noqa: B018  (checks gae_lambda)
+        steps = self.env.num_envs * self.num_steps
+        require(steps <= MAX_ROLLOUT_STEPS, f"num_envs * num_steps must be at most "
+                f"{MAX_ROLLOUT_STEPS:,} (got {steps:,}), the largest rollout pgrad holds")
 
     @property
     def needs_value(self) -> bool:

@@ -8,6 +8,7 @@ the rollout's policy and the current one passes ``target_kl`` (if set).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -56,7 +57,7 @@ class PPOConfig(RolloutConfig):
         require_positive_int(self, "update_epochs", "e.g. --update-epochs 4")
         require_positive_int(self, "num_minibatches", "e.g. --num-minibatches 4")
         require(
-            isinstance(self.clip_coef, int | float) and self.clip_coef > 0,
+            isinstance(self.clip_coef, int | float) and 0 < self.clip_coef < math.inf,
             f"clip_coef must be positive (got {self.clip_coef})",
         )
         for name in ("value_clip", "target_kl"):

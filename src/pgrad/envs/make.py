@@ -182,9 +182,10 @@ def _make_vec(cfg: EnvConfig, env_id: str, num_envs: int) -> VectorEnv:
     try:
         return gym.make_vec(env_id, num_envs, vectorization_mode=mode,
                             vector_kwargs=vector_kwargs, **kwargs)  # fmt: skip
-    except (gym.error.Error, TypeError, ValueError) as exc:
+    except Exception as exc:  # any failure of someone else's constructor is an error of input
         extra = f" with env_kwargs {cfg.kwargs()}" if cfg.env_kwargs else ""
-        raise PgradError(f"cannot create {env_id}{extra}: {_one_line(exc)}") from None
+        hint = "; install what it needs" if isinstance(exc, ImportError) else ""
+        raise PgradError(f"cannot create {env_id}{extra}: {_one_line(exc)}{hint}") from None
 
 
 def _one_line(exc: BaseException) -> str:

@@ -144,7 +144,11 @@ class GaussianHead(nn.Module):
         self.log_std = nn.Parameter(torch.full((dim,), float(init_log_std)))
         self._low = np.asarray(low, np.float32)
         self._high = np.asarray(high, np.float32)
-        self._log_std_np = self.log_std.detach().numpy()  # a view: optimiser steps show here
+
+    @property
+    def _log_std_np(self) -> np.ndarray:
+        """The log std's memory as a NumPy view (optimiser steps show in it)."""
+        return self.log_std.detach().numpy()
 
     def bounded_log_std(self) -> Tensor:
         """The log std clamped to :data:`LOG_STD_BOUNDS` (identical to it inside them)."""

@@ -53,7 +53,7 @@ class Evaluator:
             env.vectorization_mode == "async"
         ):  # hundreds of processes would cost more than they save
             env = dataclasses.replace(env, vectorization_mode="sync")
-        self.envs, _ = make_vector_env(env, episodes)
+        self.envs, self.info = make_vector_env(env, episodes)
         self._seed: int | None = seed
         self.rng = np.random.default_rng(seed)
 

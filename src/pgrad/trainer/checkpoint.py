@@ -7,20 +7,25 @@ theirs in ``checkpoints/``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from safetensors import SafetensorError
+import torch
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from pgrad.config import LIMITS, MAX_LAYERS
 from pgrad.errors import PgradError
 from pgrad.policies.mlp import MLPPolicy, PolicySpec
-from pgrad.trainer.files import atomic_write, atomic_write_text, dumps_strict
+from pgrad.trainer.files import atomic_write, atomic_write_text, dumps_strict, read_json
 
 FORMAT = "pgrad-policy"
 VERSION = 2
 CHECKPOINT_DIR = "checkpoints"
+MAX_METADATA_BYTES = 16 * 1024 * 1024
+"""Largest checkpoint metadata file read."""
+MAX_OBS_DIM = 10**7
+"""Largest observation size a checkpoint may describe (hidden widths: ``LIMITS``)."""
 
 
 def save_policy(directory: Path, name: str, policy: MLPPolicy, **meta: Any) -> Path:
@@ -67,6 +72,10 @@ def resolve_checkpoint(path: Path) -> Path:
 def load_policy(path: str | Path) -> tuple[MLPPolicy, dict[str, Any]]:
     """Load a policy saved by :func:`save_policy`; return it (in eval mode) and its metadata.
 
+    Nothing in the files is executed: the metadata is JSON read with size and depth limits, the
+    architecture it describes is checked against the shapes stored in the safetensors header
+    before any weight is allocated, and weights that are not finite are refused.
+
     Args:
         path: a run directory (its final checkpoint), a ``.safetensors`` or ``.json`` file of a
             checkpoint, or the path without suffix.
@@ -75,29 +84,55 @@ def load_policy(path: str | Path) -> tuple[MLPPolicy, dict[str, Any]]:
         PgradError: the path is missing or is not a readable pgrad checkpoint.
     """
     weights = resolve_checkpoint(Path(path))
-    header_path = weights.with_suffix(".json")
+    header = _header(weights)
     try:
-        header = json.loads(header_path.read_text())
-    except FileNotFoundError as exc:
-        raise PgradError(f"{weights} has no metadata file {header_path.name} beside it") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PgradError(f"{header_path} is not valid JSON: {exc}") from exc
+        spec = PolicySpec.from_json(header["policy"])
+        check_spec(spec)
+        with torch.device("meta"):  # shapes only: nothing is allocated
+            expected = {k: tuple(v.shape) for k, v in MLPPolicy(spec).state_dict().items()}
+        with safe_open(str(weights), "pt") as f:
+            stored = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118
+        if stored != expected:
+            wrong = sorted(set(stored.items()) ^ set(expected.items()))[:3]
+            raise ValueError(f"weights {wrong} differ from the architecture in the metadata")
+        policy = MLPPolicy(spec)
+        policy.load_state_dict(load_file(str(weights)))
+    except (SafetensorError, OSError) as exc:
+        raise PgradError(f"{weights} is not a readable safetensors file: {exc}") from None
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+        msg = " ".join(str(exc).split())[:200]
+        raise PgradError(f"{weights} does not match its metadata: {msg}") from None
+    if not all(bool(torch.isfinite(t).all()) for t in policy.state_dict().values()):
+        raise PgradError(f"{weights} holds weights that are NaN or infinite; it cannot act")
+    policy.eval()
+    return policy, header
+
+
+def _header(weights: Path) -> dict[str, Any]:
+    header_path = weights.with_suffix(".json")
+    if not header_path.exists():
+        raise PgradError(f"{weights} has no metadata file {header_path.name} beside it")
+    header = read_json(header_path, "checkpoint metadata", limit=MAX_METADATA_BYTES)
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise PgradError(f"{header_path} is not pgrad checkpoint metadata (format != {FORMAT!r})")
     if header.get("version") != VERSION:
         raise PgradError(
-            f"{header_path} has checkpoint version {header.get('version')}; "
+            f"{header_path} has checkpoint version {str(header.get('version'))[:20]}; "
             f"this pgrad reads version {VERSION}"
         )
-    try:
-        policy = MLPPolicy(PolicySpec.from_json(header["policy"]))
-        state = load_file(str(weights))
-        policy.load_state_dict(state)
-    except (SafetensorError, OSError) as exc:
-        raise PgradError(f"{weights} is not a readable safetensors file: {exc}") from exc
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        msg = " ".join(str(exc).split())[:200]
-        raise PgradError(f"{weights} does not match its metadata: {msg}") from exc
-    policy.eval()
-    return policy, header
+    return header
+
+
+def check_spec(spec: PolicySpec) -> None:
+    """Refuse an architecture outside pgrad's own limits (before anything is built)."""
+    obs_dim, widths = spec.env.obs_dim, spec.hidden_sizes
+    if not (isinstance(obs_dim, int) and 1 <= obs_dim <= MAX_OBS_DIM):
+        raise ValueError(f"obs_dim {obs_dim} outside [1, {MAX_OBS_DIM}]")
+    if not all(isinstance(w, int) and 1 <= w <= LIMITS["hidden_sizes"] for w in widths):
+        raise ValueError(f"hidden sizes {widths[:20]} outside [1, {LIMITS['hidden_sizes']}]")
+    if len(spec.hidden_sizes) > MAX_LAYERS or spec.activation not in ("tanh", "relu"):
+        raise ValueError(f"hidden layers {len(spec.hidden_sizes)}, activation {spec.activation!r}")
+    if spec.value not in ("none", "separate", "shared"):
+        raise ValueError(f"value {spec.value!r}")
+
 

@@ -10,6 +10,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from pgrad.errors import PgradError
 from pgrad.trainer.files import atomic_write
 
 COLUMNS = (
@@ -49,7 +50,10 @@ class MetricsLogger:
         TensorBoard events after its last step are purged, so nothing is duplicated or lost."""
         self.path = run_dir / "metrics.csv"
         atomic_write(self.path, lambda tmp: _write_rows(tmp, history or []))
-        self._file = self.path.open("a", newline="")
+        try:
+            self._file = self.path.open("a", newline="")
+        except OSError as exc:
+            raise PgradError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         self._csv = csv.DictWriter(self._file, fieldnames=COLUMNS)
         self._tb: Any = None
         if tensorboard:
@@ -59,9 +63,16 @@ class MetricsLogger:
             self._tb = SummaryWriter(log_dir=str(run_dir / "tensorboard"), purge_step=purge)
 
     def log(self, row: dict[str, float]) -> None:
-        """Append one update's metrics; keys must be among :data:`COLUMNS`."""
-        self._csv.writerow(row)
-        self._file.flush()
+        """Append one update's metrics; keys must be among :data:`COLUMNS`.
+
+        Raises:
+            PgradError: the disk is full or the file cannot be written.
+        """
+        try:
+            self._csv.writerow(row)
+            self._file.flush()
+        except OSError as exc:
+            raise PgradError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         if self._tb is not None:
             step = int(row["env_steps"])
             for key, value in row.items():

@@ -204,15 +204,23 @@ def start(cfg: TrainConfig, resume: Path | None = None) -> tuple[TrainState, Run
     state, target = build_state(cfg)
     if saved is not None:
         restore_state(state, saved, run_dir)
-    if resume is None:
-        create_run_dir(run_dir)
+    created = resume is None and not run_dir.exists()
     resolved = cfg.replace(run_dir=run_dir)
-    atomic_write_text(run_dir / "config.json", resolved.dumps() + "\n")
+    try:
+        if resume is None:
+            create_run_dir(run_dir)
+        atomic_write_text(run_dir / "config.json", resolved.dumps() + "\n")
+        logger = MetricsLogger(run_dir, cfg.run.tensorboard, state.history if saved else None)
+    except BaseException:
+        state.sampler.close()
+        state.evaluation.close()
+        if created:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     meta = {"env": cfg.env.id, "algo": cfg.algo, "seed": cfg.run.seed, "config": resolved.to_json()}
-    logger = MetricsLogger(run_dir, cfg.run.tensorboard, state.history if saved else None)
     every = cfg.run.checkpoint_every or max(cfg.run.total_env_steps // 10, 1)
     run = Run(run_dir, logger, meta, f"{cfg.env.id} {cfg.algo} seed {cfg.run.seed}", target,
-              wall_start, resume is None, every, cfg.run.checkpoint_seconds,
+              wall_start, created, every, cfg.run.checkpoint_seconds,
               cfg.run.keep_checkpoints, (state.counters.updates, time.perf_counter()))  # fmt: skip
     return state, run
 

@@ -23,7 +23,11 @@ def default_run_dir(env_id: str, algo: str, seed: int, root: Path = Path("runs")
 
 def check_run_dir(path: Path) -> None:
     """Refuse a run directory that already holds files, so no earlier output is overwritten."""
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+    try:
+        taken = path.exists() and (not path.is_dir() or any(path.iterdir()))
+    except OSError as exc:
+        raise PgradError(f"cannot use run directory {path}: {exc.strerror}") from None
+    if taken:
         raise PgradError(
             f"run directory {path} already exists and is not empty; choose another --run-dir "
             "or leave it unset for a new timestamped one"
