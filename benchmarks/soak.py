@@ -10,6 +10,7 @@ tenth of the run).
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -44,16 +45,21 @@ def main() -> None:
         while proc.poll() is None:
             time.sleep(1.0)
             try:
-                samples.append((time.monotonic() - start, rss_mib(proc.pid), size_mib(run)))
+                rss = rss_mib(proc.pid)
+                if rss == rss:  # a process that has just exited has no VmRSS line
+                    samples.append((time.monotonic() - start, rss, size_mib(run)))
             except (OSError, ValueError):
                 break
+        steps = json.loads((run / "summary.json").read_text())["env_steps"]
         print("| seconds | RSS MiB | run dir MiB |\n|---:|---:|---:|")
         for t, rss, disk in samples[:: max(len(samples) // 10, 1)]:
             print(f"| {t:.0f} | {rss:.1f} | {disk:.2f} |")
         warm = samples[len(samples) // 10:]
         growth = (warm[-1][1] - warm[0][1]) / warm[0][1]
-        print(f"\nRSS after warm-up: {warm[0][1]:.1f} -> {warm[-1][1]:.1f} MiB ({growth:+.1%}); "
-              f"run directory {samples[-1][2]:.2f} MiB at the end")  # fmt: skip
+        peak = max(s[1] for s in warm)
+        print(f"\n{steps:,} env steps; RSS after warm-up: {warm[0][1]:.1f} -> {warm[-1][1]:.1f} "
+              f"MiB ({growth:+.1%}), peak {peak:.1f} MiB; run directory {samples[-1][2]:.2f} MiB "
+              "at the end")  # fmt: skip
 
 
 if __name__ == "__main__":
