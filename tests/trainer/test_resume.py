@@ -203,3 +203,26 @@ def test_a_config_that_imports_code_needs_trust(tmp_path: Path, capsys) -> None:
     assert "imports json, json; pass --trust-env-module" in err
     assert main(["train", "--config", str(run / "config.json")]) == 2
     assert "--trust-env-module" in capsys.readouterr().err
+
+
+def test_tensorboard_continues_without_duplicate_or_missing_steps(tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = tmp_path / "run"
+    args = [a for a in COMMON if a != "--no-tensorboard"]
+    command = [sys.executable, "-m", "pgrad.cli", "train", *CASES["ppo"], *args, "--run-dir",
+               str(run)]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len(list((run / "checkpoints").glob("state-*/MANIFEST.json"))) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.3)  # rows past the checkpoint reach TensorBoard, then the run dies
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 0
+    events = EventAccumulator(str(run / "tensorboard"))
+    events.Reload()
+    steps = [e.step for e in events.Scalars("loss/policy")]
+    expected = [int(r["env_steps"]) for r in read_metrics(run / "metrics.csv")]
+    assert steps == expected  # each update once, in order
