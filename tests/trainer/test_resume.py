@@ -58,9 +58,9 @@ def _start(args: list[str], run: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def _wait_for_checkpoint(run: Path, proc: subprocess.Popen[bytes]) -> None:
+def _wait_for_checkpoint(run: Path, proc: subprocess.Popen[bytes], count: int = 1) -> None:
     deadline = time.monotonic() + 120
-    while not list((run / "checkpoints").glob("state-*/MANIFEST.json")):
+    while len(list((run / "checkpoints").glob("state-*/MANIFEST.json"))) < count:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline
         time.sleep(0.01)
@@ -213,10 +213,7 @@ def test_tensorboard_continues_without_duplicate_or_missing_steps(tmp_path: Path
     command = [sys.executable, "-m", "pgrad.cli", "train", *CASES["ppo"], *args, "--run-dir",
                str(run)]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while len(list((run / "checkpoints").glob("state-*/MANIFEST.json"))) < 2:
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.01)
+    _wait_for_checkpoint(run, proc, count=2)
     time.sleep(0.3)  # rows past the checkpoint reach TensorBoard, then the run dies
     proc.send_signal(signal.SIGKILL)
     proc.wait()

@@ -203,7 +203,7 @@ def _gaussian(space: gym.Space[Any], init_log_std: float) -> nn.Module:
     if len(space.shape) != 1:
         raise PgradError(
             f"action space {space} has shape {space.shape}; pgrad's Gaussian head needs a "
-            "one-dimensional Box (wrap the environment, e.g. FlattenObservation's action analogue)"
+            "one-dimensional Box (wrap the environment to flatten its actions)"
         )
     return GaussianHead(space.low.astype(np.float32), space.high.astype(np.float32), init_log_std)
 
