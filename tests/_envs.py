@@ -8,7 +8,8 @@ import gymnasium as gym
 import numpy as np
 
 COUNTER_ID = "pgrad-test/Counter-v0"
-MULTI_DISCRETE_ID = "pgrad-test/MultiDiscreteAction-v0"
+TUPLE_ACTION_ID = "pgrad-test/TupleAction-v0"
+TEXT_OBS_ID = "pgrad-test/TextObs-v0"
 
 
 class CounterEnv(gym.Env[np.ndarray, np.int64]):
@@ -50,12 +51,12 @@ class CounterEnv(gym.Env[np.ndarray, np.int64]):
         return np.array([self._episode, self._t], np.float64)
 
 
-class MultiDiscreteActionEnv(gym.Env[np.ndarray, np.ndarray]):
+class TupleActionEnv(gym.Env[np.ndarray, np.ndarray]):
     """An environment whose action space pgrad does not support."""
 
     def __init__(self) -> None:
         self.observation_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
-        self.action_space = gym.spaces.MultiDiscrete([2, 3])
+        self.action_space = gym.spaces.Tuple((gym.spaces.Discrete(2), gym.spaces.Discrete(3)))
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -70,8 +71,27 @@ class MultiDiscreteActionEnv(gym.Env[np.ndarray, np.ndarray]):
 def _register() -> None:
     if COUNTER_ID not in gym.registry:
         gym.register(COUNTER_ID, entry_point=CounterEnv)
-    if MULTI_DISCRETE_ID not in gym.registry:
-        gym.register(MULTI_DISCRETE_ID, entry_point=MultiDiscreteActionEnv, max_episode_steps=5)
+    if TUPLE_ACTION_ID not in gym.registry:
+        gym.register(TUPLE_ACTION_ID, entry_point=TupleActionEnv, max_episode_steps=5)
+
+
+    if TEXT_OBS_ID not in gym.registry:
+        gym.register(TEXT_OBS_ID, entry_point=TextObservationEnv, max_episode_steps=5)
+
+
+class TextObservationEnv(gym.Env[str, np.int64]):
+    """An environment whose observation space (Text) pgrad cannot read."""
+
+    def __init__(self) -> None:
+        self.observation_space = gym.spaces.Text(8)
+        self.action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        return "start", {}
+
+    def step(self, action: np.int64):
+        return "next", 0.0, False, False, {}
 
 
 _register()

@@ -114,7 +114,7 @@ class CoinCartPole(CartPoleEnv):
 
 
 def test_a_new_head_is_one_module_and_one_line(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setitem(heads.HEADS, Coin, lambda space, _: TorchOnlyCategorical(int(space.n)))
+    monkeypatch.setitem(heads.HEADS, "coin", (Coin, lambda s, _: TorchOnlyCategorical(int(s.n))))
     if "pgrad-test/CoinCartPole-v0" not in gym.registry:
         gym.register("pgrad-test/CoinCartPole-v0", CoinCartPole, max_episode_steps=100)
     TorchOnlyCategorical.calls = 0

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 from pgrad.algos import algorithm
 from pgrad.config import EnvConfig, TrainConfig, build
 from pgrad.envs.make import EnvInfo, register_factory
+from pgrad.envs.observations import batch_flattener
 from pgrad.errors import PgradError
 from pgrad.policies.actor import make_actor
 from pgrad.policies.mlp import MLPPolicy
@@ -74,19 +76,36 @@ class TrainedPolicy:
     ) -> np.ndarray:
         """Action(s) for one observation [obs_dim...] or a batch [B, obs_dim...].
 
-        Sampled actions draw from ``rng`` (default: a generator seeded from the OS). Box actions
-        come clipped to the action bounds, ready for ``env.step``.
+        Sampled actions draw from ``rng`` (default: a generator seeded from the OS). Actions come
+        as the environment takes them (Box actions clipped or squashed into the bounds), ready
+        for ``env.step``. Dict, Tuple and Discrete observations are given as the environment
+        gives them. A recurrent policy carries its state between calls: :meth:`reset` at the
+        start of new episodes.
         """
-        obs_dim = self.module.spec.env.obs_dim
-        x = np.asarray(obs, dtype=np.float32)
-        single = x.size == obs_dim
-        x = x.reshape(1 if single else -1, obs_dim)
+        x, single = self._stored(obs)
         if deterministic:
             a = self._actor.mode(x)
         else:
             a = self._actor.sample(x, rng if rng is not None else self._rng)
         out = self._actor.env_action(a)
         return out[0] if single else out
+
+    def _stored(self, obs: Any) -> tuple[np.ndarray, bool]:
+        """Observations in their stored form [B, obs_dim], and whether ``obs`` was one."""
+        space, obs_dim = self.module.spec.env.obs_space, self.module.spec.env.obs_dim
+        if isinstance(space, gym.spaces.Box):
+            x = np.asarray(obs, dtype=np.float32)
+            single = x.size == obs_dim
+            return x.reshape(1 if single else -1, obs_dim), single
+        if space.contains(obs):
+            return gym.spaces.flatten(space, obs).astype(np.float32)[None], True
+        leaves = [np.asarray(v) for v in _leaves(obs)]
+        return batch_flattener(space)(obs, int(leaves[0].shape[0])), False
+
+    def reset(self) -> None:
+        """Start new episodes: a recurrent policy's state is zeroed (it is carried from one
+        :meth:`act` call to the next, for a batch of the same size)."""
+        self._actor.begin(0)
 
     def env_config(self) -> EnvConfig:
         """The environment section it was trained with (its id alone for a bare checkpoint)."""
@@ -144,6 +163,14 @@ def evaluate(
         return evaluator.run(module, deterministic=deterministic)
     finally:
         evaluator.close()
+
+
+def _leaves(obs: Any) -> list[Any]:
+    if isinstance(obs, dict):
+        return [leaf for value in obs.values() for leaf in _leaves(value)]
+    if isinstance(obs, tuple):
+        return [leaf for value in obs for leaf in _leaves(value)]
+    return [obs]
 
 
 def check_spaces(module: MLPPolicy, info: EnvInfo) -> None:

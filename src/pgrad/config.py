@@ -43,6 +43,7 @@ LIMITS: dict[str, int | float] = {
     "seed": 2**32 - 1, "torch_threads": 256, "checkpoint_every": 10**12, "keep_checkpoints": 1000,
     "checkpoint_seconds": 10**9, "episodes_per_update": 100_000, "num_steps": 1_000_000,
     "value_epochs": 10_000, "update_epochs": 10_000, "num_minibatches": 10**8,
+    "recurrent_size": 4096,
 }  # fmt: skip
 """Upper bound of every size (a typo must not exhaust memory or hang a run): copies, steps,
 episodes, epochs, widths (each hidden layer; at most 16 layers), seeds and checkpoint counts."""
@@ -154,6 +155,9 @@ class EnvConfig:
     vectorization_mode: Literal["auto", "sync", "async"] = "auto"
     """auto (the environment's own vector implementation, else sync), sync, or async (a process
     per copy)."""
+    preprocess: Literal["auto", "atari", "none"] = "auto"
+    """auto (atari for ALE/ ids, else none); atari: Gymnasium's AtariPreprocessing (noop starts,
+    4-frame skip with max-pooling, 84x84 grayscale) and 4 stacked frames; none: as registered."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -195,10 +199,21 @@ class PolicyConfig:
     value_network: Literal["separate", "shared"] = "separate"
     """A separate value MLP, or a value head on the policy's hidden layers."""
     normalize_observations: bool = False
-    """Standardise observations with running statistics (saved in checkpoints, frozen at eval)."""
+    """Standardise vector observations with running statistics (saved in checkpoints, frozen at
+    eval); images are scaled to [0, 1] instead."""
+    action_dist: Literal["auto", "gaussian", "squashed"] = "auto"
+    """Box actions: gaussian (the default: a diagonal Gaussian clipped to the bounds) or squashed
+    (tanh-squashed into finite bounds). Other spaces have one head each: categorical (Discrete),
+    independent categoricals (MultiDiscrete), Bernoullis (MultiBinary)."""
+    recurrent: Literal["none", "lstm", "gru"] = "none"
+    """An LSTM or GRU between the observation encoder and the MLP (state reset at episode starts,
+    kept in checkpoints)."""
+    recurrent_size: int = 128
+    """Units of the recurrent core."""
 
     def __post_init__(self) -> None:
         check_fields(self)
+        require_positive_int(self, "recurrent_size", "e.g. --recurrent-size 128")
         require(  # types and choices are check_fields'; the values are checked here
             all(h > 0 for h in self.hidden_sizes),
             f"hidden_sizes must be positive integers (got {self.hidden_sizes}); "

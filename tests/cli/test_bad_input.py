@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import pgrad
+from _envs import TEXT_OBS_ID
 from pgrad.algos import ALGORITHMS
 from pgrad.cli import main
 from pgrad.config import LIMITS, SECTIONS
@@ -88,7 +89,7 @@ COMBINATIONS = [
     ["reinforce", "--clip-coef", "0.1"], ["a2c", "--update-epochs", "3"],
     ["reinforce", "--config", "{file}"], ["reinforce", "--resume", "{tmp}"],
     ["reinforce", "--algo", "ppo"], ["reinforce", "--unknown-option", "1"],
-    ["reinforce", "--env", "Blackjack-v1"], ["reinforce", "--env", QUICK_ENV, "--seed", "2e3"],
+    ["reinforce", "--env", TEXT_OBS_ID], ["reinforce", "--env", QUICK_ENV, "--seed", "2e3"],
 ]  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from _envs import MULTI_DISCRETE_ID
+from _envs import TEXT_OBS_ID, TUPLE_ACTION_ID
 from pgrad.algos import ALGORITHMS
 from pgrad.cli import main
 from pgrad.config import SECTIONS
@@ -104,8 +104,8 @@ def test_help_documents_every_option_with_its_default(
         (["train", "--algo", "ppo"], "name the algorithm as a subcommand"),
         (["train", "ppo", "--episodes-per-update", "4"], "--episodes-per-update"),
         (["train", "--config", "no/such/config.json"], "cannot read config"),
-        (["train", "--env", MULTI_DISCRETE_ID], "action space MultiDiscrete"),
-        (["train", "--env", "Blackjack-v1"], "observation space Tuple"),
+        (["train", "--env", TUPLE_ACTION_ID], "action space Tuple"),
+        (["train", "--env", TEXT_OBS_ID], "observation space Text"),
         (["eval", "pyproject.toml"], "is not a pgrad checkpoint"),
         (["eval", "no/such/run"], "does not exist"),
         (["eval", "."], "is not a pgrad run directory"),

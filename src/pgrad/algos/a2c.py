@@ -53,13 +53,12 @@ def update(
     assert advantages is not None and targets is not None
     if cfg.normalize_advantages:
         advantages = standardize(advantages, mask)
-    n, t = mask.shape
-    log_probs, entropy, values = policy.evaluate(
-        batch.obs.reshape(n * t, -1), batch.actions.reshape(n * t, *batch.actions.shape[2:])
+    log_probs, entropy, values = policy.evaluate_steps(
+        batch.obs, batch.actions, mask, batch.starts, batch.initial_state
     )
-    pg = score_function_loss(log_probs.reshape(n, t), advantages, mask, per="step")
-    vf = value_loss(values.reshape(n, t), targets, mask)
-    ent = (entropy.reshape(n, t) * mask).sum() / mask.sum().clamp_min(1.0)
+    pg = score_function_loss(log_probs, advantages, mask, per="step")
+    vf = value_loss(values, targets, mask)
+    ent = (entropy * mask).sum() / mask.sum().clamp_min(1.0)
     loss = pg + cfg.value_coef * vf
     if cfg.entropy_coef > 0:
         loss = loss - cfg.entropy_coef * ent

@@ -67,6 +67,11 @@ class PPOConfig(RolloutConfig):
             batch % self.num_minibatches == 0,
             f"num_minibatches ({self.num_minibatches}) must divide num_envs * num_steps ({batch})",
         )
+        require(
+            self.policy.recurrent == "none" or self.env.num_envs % self.num_minibatches == 0,
+            f"a recurrent policy's minibatches are whole rows: num_minibatches "
+            f"({self.num_minibatches}) must divide num_envs ({self.env.num_envs})",
+        )
 
 
 Config = PPOConfig
@@ -100,10 +105,13 @@ def update(
 def minibatch_step(
     policy: MLPPolicy, optimizer: Adam, mb: Batch, cfg: PPOConfig
 ) -> dict[str, float]:
-    """One optimiser step on a flat minibatch's clipped surrogate, value loss and entropy bonus."""
+    """One optimiser step on a minibatch's clipped surrogate, value loss and entropy bonus (a
+    flat minibatch [B], or whole rows [B, T] for a recurrent policy)."""
     assert mb.advantages is not None and mb.targets is not None and mb.log_probs is not None
     mask = mb.mask
-    log_probs, entropy, values = policy.evaluate(mb.obs, mb.actions)
+    log_probs, entropy, values = policy.evaluate_steps(
+        mb.obs, mb.actions, mask, mb.starts, mb.initial_state
+    )
     adv = standardize(mb.advantages, mask) if cfg.normalize_advantages else mb.advantages
     pg = clipped_surrogate_loss(log_probs, mb.log_probs, adv, mask, cfg.clip_coef)
     clip = cfg.value_clip if cfg.value_clip > 0 else None

@@ -110,10 +110,11 @@ def loss(policy: MLPPolicy, batch: Batch, cfg: ReinforceConfig) -> tuple[torch.T
     """
     if batch.advantages is None:
         batch = estimate(batch, cfg)
-    valid = batch.mask.bool()
-    log_prob_flat, entropy_flat = policy.evaluate_actions(batch.obs[valid], batch.actions[valid])
-    log_probs = torch.zeros_like(batch.mask).masked_scatter(valid, log_prob_flat)
-    entropy = entropy_flat.mean()
+    mask = batch.mask
+    log_probs, entropy_steps, _ = policy.evaluate_steps(
+        batch.obs, batch.actions, mask, batch.starts, batch.initial_state
+    )
+    entropy = entropy_steps.sum() / mask.sum().clamp_min(1.0)
     value = score_function_loss(log_probs, batch.advantages, batch.mask)
     if cfg.entropy_coef > 0:  # (a zero-weighted term would still cost a backward pass)
         value = value - cfg.entropy_coef * entropy
@@ -133,10 +134,9 @@ def update(
     metrics["opt/grad_norm"] = step(optimizer, policy_loss, policy, cfg.optim.max_grad_norm)
     if cfg.needs_value and cfg.value_epochs > 0:
         assert batch.targets is not None
-        valid = batch.mask.bool()
-        obs, goal = batch.obs[valid], batch.targets[valid]
+        rows = (batch.obs, batch.mask, batch.starts, batch.initial_state)
         for _ in range(cfg.value_epochs):
-            v_loss = value_loss(policy.value(obs), goal, torch.ones_like(goal))
+            v_loss = value_loss(policy.value_steps(*rows), batch.targets, batch.mask)
             step(optimizer, v_loss, policy, cfg.optim.max_grad_norm)
         metrics["loss/value"] = v_loss.item()
     return metrics

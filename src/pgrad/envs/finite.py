@@ -275,7 +275,11 @@ def named_mdp(name: str) -> FiniteMDP:
 
 
 def register_envs() -> None:
-    """Register ``pgrad/FiniteMDP-v0`` (pass ``mdp=``) and the named instances with Gymnasium."""
+    """Register ``pgrad/FiniteMDP-v0`` (pass ``mdp=``), the named instances and the small tasks
+    of :mod:`pgrad.envs.toys` with Gymnasium."""
+    from pgrad.envs.toys import register_toys
+
+    register_toys()
     entry = f"{__name__}:FiniteMDPEnv"
     if "pgrad/FiniteMDP-v0" not in gym.registry:
         gym.register("pgrad/FiniteMDP-v0", entry_point=entry)

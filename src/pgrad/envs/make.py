@@ -23,6 +23,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 
 from pgrad.config import EnvConfig
 from pgrad.envs.finite import register_envs
+from pgrad.envs.observations import observation_layout
 from pgrad.errors import PgradError
 
 
@@ -32,15 +33,25 @@ class EnvInfo:
 
     Attributes:
         env_id: the Gymnasium id (as given: MODULE:ID keeps its module).
-        obs_dim: size of the flattened observation.
+        obs_dim: columns of a stored observation (:mod:`pgrad.envs.observations`).
         action_space: the action space of one copy (its head is chosen from it).
         reward_threshold: the registered score that counts as solved, if any.
+        observation_space: the observation space of one copy (its encoder is chosen from it);
+            None stands for a flat float32 Box of ``obs_dim``.
     """
 
     env_id: str
     obs_dim: int
     action_space: gym.Space[Any]
     reward_threshold: float | None = None
+    observation_space: gym.Space[Any] | None = None
+
+    @property
+    def obs_space(self) -> gym.Space[Any]:
+        """The observation space (a flat float32 Box of ``obs_dim`` where none is recorded)."""
+        if self.observation_space is None:
+            return gym.spaces.Box(-np.inf, np.inf, (self.obs_dim,), np.float32)
+        return self.observation_space
 
 
 FACTORY_NAMESPACE = "pgrad-user"
@@ -84,13 +95,44 @@ def import_packages(packages: tuple[str, ...]) -> None:
         gym.register_envs(module)
 
 
+def _register_ale() -> None:
+    import ale_py
+
+    gym.register_envs(ale_py)
+
+
+def _register_minatar() -> None:
+    import minatar.gym
+
+    minatar.gym.register_envs()
+
+
+NAMESPACES: dict[str, tuple[Callable[[], None], str]] = {
+    "ALE/": (_register_ale, 'pip install -e ".[atari]" (ale-py ships the ROMs)'),
+    "MinAtar/": (_register_minatar, 'pip install -e ".[atari]" (it installs minatar)'),
+}
+"""Namespaces whose package pgrad imports by itself when an id names them, and how to install
+the package."""
+
+
+def _register_namespace(env_id: str) -> None:
+    for prefix, (register, install) in NAMESPACES.items():
+        if env_id.startswith(prefix) and env_id not in gym.registry:
+            try:
+                register()
+            except ImportError as exc:
+                raise PgradError(f"{env_id} needs {exc.name}: {install}") from None
+
+
 def resolve_env_id(env_id: str) -> str:
-    """The registered id for ``env_id``, importing MODULE first for ``MODULE:ID``.
+    """The registered id for ``env_id``, importing MODULE first for ``MODULE:ID`` (and the
+    package of an ALE/ or MinAtar/ id).
 
     Raises:
         PgradError: a module that cannot be imported, or an unknown id (naming close matches).
     """
     register_envs()
+    _register_namespace(env_id)
     module, sep, name = env_id.rpartition(":")
     if sep:
         try:
@@ -124,17 +166,15 @@ def describe_spaces(
     action_space: gym.Space[Any],
     reward_threshold: float | None = None,
 ) -> EnvInfo:
-    """Check that pgrad supports the observation space; summarise the spaces as an EnvInfo.
+    """Check that pgrad reads the observation space; summarise the spaces as an EnvInfo.
 
     Action spaces are checked by :func:`pgrad.policies.heads.make_head`, which knows the heads.
     """
-    if not isinstance(observation_space, gym.spaces.Box):
-        raise PgradError(
-            f"{env_id} has observation space {observation_space}, which pgrad does not support; "
-            "it needs a Box observation space (wrap the environment, e.g. FlattenObservation)"
-        )
-    obs_dim = int(np.prod(observation_space.shape))
-    return EnvInfo(env_id, obs_dim, action_space, reward_threshold)
+    try:
+        layout = observation_layout(observation_space)
+    except PgradError as exc:
+        raise PgradError(f"{env_id}: {exc}") from None
+    return EnvInfo(env_id, layout.dim, action_space, reward_threshold, observation_space)
 
 
 def make_vector_env(
@@ -174,18 +214,41 @@ def _make_vec(cfg: EnvConfig, env_id: str, num_envs: int) -> VectorEnv:
     if cfg.max_episode_steps > 0:
         kwargs["max_episode_steps"] = cfg.max_episode_steps
     mode = cfg.vectorization_mode
+    wrappers: list[Callable[[gym.Env[Any, Any]], gym.Env[Any, Any]]] = []
+    if atari_preprocessing(cfg, env_id):
+        kwargs.setdefault("frameskip", 1)  # AtariPreprocessing skips frames itself
+        wrappers.append(_atari_wrapper)
+        mode = "sync" if mode == "auto" else mode
     if mode == "auto":
         mode = "vector_entry_point" if gym.spec(env_id).vector_entry_point else "sync"
-    vector_kwargs = (
+    vector_kwargs: dict[str, Any] = (
         {} if mode == "vector_entry_point" else {"autoreset_mode": AutoresetMode.NEXT_STEP}
     )
     try:
-        return gym.make_vec(env_id, num_envs, vectorization_mode=mode,
-                            vector_kwargs=vector_kwargs, **kwargs)  # fmt: skip
+        return gym.make_vec(env_id, num_envs, vectorization_mode=mode, vector_kwargs=vector_kwargs,
+                            wrappers=wrappers or None, **kwargs)  # fmt: skip
     except Exception as exc:  # any failure of someone else's constructor is an error of input
         extra = f" with env_kwargs {cfg.kwargs()}" if cfg.env_kwargs else ""
         hint = "; install what it needs" if isinstance(exc, ImportError) else ""
         raise PgradError(f"cannot create {env_id}{extra}: {_one_line(exc)}{hint}") from None
+
+
+ATARI_FRAME_STACK = 4
+"""Frames stacked by the atari preprocessing (the observation is (4, 84, 84) uint8)."""
+
+
+def atari_preprocessing(cfg: EnvConfig, env_id: str) -> bool:
+    """Whether ``cfg`` asks for the Atari wrappers (``preprocess`` atari, or auto and ALE/)."""
+    return cfg.preprocess == "atari" or (cfg.preprocess == "auto" and env_id.startswith("ALE/"))
+
+
+def _atari_wrapper(env: gym.Env[Any, Any]) -> gym.Env[Any, Any]:
+    """Gymnasium's AtariPreprocessing (the settings of Machado et al., 2018, with 30 noop starts)
+    and FrameStackObservation of :data:`ATARI_FRAME_STACK` frames."""
+    from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation
+
+    env = AtariPreprocessing(env, noop_max=30, frame_skip=4, screen_size=84, grayscale_obs=True)
+    return FrameStackObservation(env, ATARI_FRAME_STACK)
 
 
 def _one_line(exc: BaseException) -> str:

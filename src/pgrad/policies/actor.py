@@ -10,14 +10,17 @@ Log-probabilities and values for the losses are computed afterwards by PyTorch, 
 forward over the whole rollout (:meth:`MLPPolicy.evaluate`).
 
 Sampling is the action head's (:mod:`pgrad.policies.heads`): its NumPy form where it has one,
-else the policy acts through PyTorch on the same protocol (:class:`TorchActor`). The noise comes
+else the policy acts through PyTorch on the same protocol (:class:`TorchActor`), as it does for
+image encoders and recurrent cores. A recurrent policy's actor carries the core's state for its N
+copies (``state``); the sampler zeroes it where an episode starts (``reset``) and keeps it
+between collections. The noise comes
 from a ``numpy.random.Generator`` the caller owns, so rollouts are reproducible; samplers draw it
 for many steps in one call (``noise``, ``sample_with``).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -53,6 +56,23 @@ class Acting(Protocol):
         ...
 
 
+@runtime_checkable
+class Recurrent(Protocol):
+    """What an actor with a state adds: its state for N copies, and where to zero it."""
+
+    recurrent: bool
+    """Whether the actor carries a state between steps (False: ``begin`` and ``reset`` do
+    nothing)."""
+
+    def begin(self, n: int, state: torch.Tensor | None = None) -> torch.Tensor:
+        """Act for ``n`` copies from ``state`` [n, S] (zeros when None); return the state."""
+        ...
+
+    def reset(self, first: np.ndarray) -> None:
+        """Zero the state of the copies whose next observation starts an episode (bool [N])."""
+        ...
+
+
 def _view(tensor: torch.Tensor) -> np.ndarray:
     """A NumPy array sharing ``tensor``'s memory (updated in place by the optimiser)."""
     return tensor.detach().numpy()
@@ -61,8 +81,19 @@ def _view(tensor: torch.Tensor) -> np.ndarray:
 class _Acting:
     """Sampling, mode and env actions from a forward pass and the policy's head."""
 
+    recurrent = False
+
     def __init__(self, policy: MLPPolicy) -> None:
         self.head = policy.head
+        self.state = torch.zeros(0, 0)
+
+    def begin(self, n: int, state: torch.Tensor | None = None) -> torch.Tensor:
+        """A feedforward actor has no state: an empty [n, 0]."""
+        self.state = torch.zeros(n, 0)
+        return self.state
+
+    def reset(self, first: np.ndarray) -> None:
+        """Nothing to zero for a feedforward actor."""
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -137,38 +168,69 @@ class NumpyActor(_Acting):
 class TorchActor(_Acting):
     """``policy`` acting through PyTorch, on the same protocol and noise as :class:`NumpyActor`.
 
-    For heads without a NumPy form (and for networks the NumPy path cannot run); slower per step
-    for small MLPs, since every layer is a PyTorch dispatch.
+    For heads without a NumPy form, image encoders and recurrent cores; slower per step for small
+    MLPs, since every layer is a PyTorch dispatch. Observations keep their stored dtype (uint8
+    images are scaled inside the encoder).
     """
 
     def __init__(self, policy: MLPPolicy) -> None:
         super().__init__(policy)
         self.policy = policy
+        self.recurrent = policy.recurrent
+
+    def begin(self, n: int, state: torch.Tensor | None = None) -> torch.Tensor:
+        """Act for ``n`` copies from ``state`` [n, S] (zeros when None)."""
+        self.state = self.policy.initial_state(n) if state is None else state.clone()
+        return self.state
+
+    def reset(self, first: np.ndarray) -> None:
+        """Zero the state of the copies whose next observation starts an episode."""
+        if self.recurrent and first.any():
+            keep = torch.from_numpy(~first).unsqueeze(1)
+            self.state = self.state * keep  # out of place: the state may be an inference tensor
+
+    def _out(self, obs: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(np.ascontiguousarray(obs))
+        if x.dtype == torch.float64:
+            x = x.float()
+        if self.state.shape[0] != x.shape[0]:
+            self.begin(x.shape[0])
+        out, self.state = self.policy.step(x, self.state)
+        return out
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
-        """The head's inputs [N, num_outputs], float32."""
+        """The head's inputs [N, num_outputs], float32 (advancing a recurrent state)."""
         with torch.inference_mode():
-            return self.policy(torch.as_tensor(obs, dtype=torch.float32)).numpy()
+            return self._out(obs).numpy()
 
     def sample_with(self, obs: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """a ~ pi(.|s) for obs [N, obs_dim] from one step of :meth:`noise`."""
         with torch.inference_mode():
-            out = self.policy(torch.as_tensor(obs, dtype=torch.float32))
-            return self.head.sample(out, torch.from_numpy(noise)).numpy()
+            return self.head.sample(self._out(obs), torch.from_numpy(noise)).numpy()
 
     def mode(self, obs: np.ndarray) -> np.ndarray:
         """The most likely action for obs [N, obs_dim]."""
         with torch.inference_mode():
-            out = self.policy(torch.as_tensor(obs, dtype=torch.float32))
-            return self.head.mode(out).numpy()
+            return self.head.mode(self._out(obs)).numpy()
+
+
+def numpy_can_act(policy: MLPPolicy) -> bool:
+    """Whether :class:`NumpyActor` can run ``policy``: NumPy head, no images, no recurrence."""
+    return bool(policy.head.numpy_form and policy.encoder.numpy_form and not policy.recurrent)
 
 
 def make_actor(policy: MLPPolicy, backend: str = "auto") -> NumpyActor | TorchActor:
-    """The acting path for ``policy``: NumPy where its head has a NumPy form, else PyTorch.
+    """The acting path for ``policy``: NumPy where :func:`numpy_can_act`, else PyTorch.
 
     Args:
         backend: ``auto``, ``numpy`` or ``torch``.
+
+    Raises:
+        ValueError: ``numpy`` for a policy the NumPy path cannot run.
     """
-    if backend == "torch" or (backend == "auto" and not policy.head.numpy_form):
+    if backend == "torch" or (backend == "auto" and not numpy_can_act(policy)):
         return TorchActor(policy)
+    if not numpy_can_act(policy):
+        raise ValueError("this policy has images, a recurrent core or a torch-only head: "
+                         "it acts through torch")  # fmt: skip
     return NumpyActor(policy)

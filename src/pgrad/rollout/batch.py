@@ -25,7 +25,7 @@ from torch import Tensor
 from pgrad.policies.mlp import MLPPolicy
 
 STEP_FIELDS = (
-    "obs", "actions", "rewards", "terminated", "truncated", "mask",
+    "obs", "actions", "rewards", "terminated", "truncated", "mask", "starts",
     "values", "next_values", "log_probs", "advantages", "targets",
 )  # fmt: skip
 """The fields indexed by step; :meth:`Batch.flatten` and :meth:`Batch.minibatches` carry them."""
@@ -36,11 +36,16 @@ class Batch:
     """B rows of T steps; each step field is [B, T, ...] (after :meth:`flatten`: [B * T, ...]).
 
     Attributes:
-        obs: float32 [B, T, obs_dim], s_t.
+        obs: [B, T, obs_dim], s_t in its stored form (:mod:`pgrad.envs.observations`: float32,
+            or uint8 for images).
         actions: [B, T, *action_shape] (the head's dtype; Box samples unclipped).
         rewards: float32 [B, T], r_t (zero on masked steps).
         terminated, truncated: bool [B, T], how an episode ended after step t.
         mask: float32 [B, T], 1.0 on real steps; 0.0 on padding and autoreset steps.
+        starts: bool [B, T], steps whose observation is the first of an episode (a recurrent
+            policy zeroes its state before them).
+        initial_state: float32 [B, S], a recurrent policy's state before each row's step 0
+            (S = 0 for a feedforward policy); a row field, kept whole by :meth:`minibatches`.
         values: float32 [B, T], V(s_t) at sampling time (zeros without a value function).
         next_values: float32 [B, T], V of the true successor of step t (the final observation
             where the episode ended; zeros without a value function).
@@ -61,6 +66,8 @@ class Batch:
     terminated: Tensor
     truncated: Tensor
     mask: Tensor
+    starts: Tensor
+    initial_state: Tensor
     values: Tensor
     next_values: Tensor
     log_probs: Tensor | None
@@ -85,12 +92,28 @@ class Batch:
         size = self.mask.numel()
         return self._map(lambda x: x.reshape(size, *x.shape[2:]))
 
+    @property
+    def recurrent(self) -> bool:
+        """Whether the batch was sampled by a recurrent policy (its rows must stay whole)."""
+        return int(self.initial_state.shape[1]) > 0
+
     def minibatches(self, k: int, generator: torch.Generator) -> Iterator[Batch]:
-        """k flat minibatches of equal size from one random permutation of the steps.
+        """k minibatches of equal size from one random permutation: of the steps (flat
+        minibatches), or of the rows for a recurrent batch (minibatches [B / k, T] of whole
+        rows, each with its initial state).
 
         Raises:
-            ValueError: when k does not divide B * T.
+            ValueError: when k does not divide B * T (B for a recurrent batch).
         """
+        if self.recurrent:
+            rows = self.num_rows
+            if rows % k:
+                raise ValueError(f"{k} minibatches do not divide {rows} rows of a recurrent batch")
+            order = torch.randperm(rows, generator=generator)
+            for index in order.split(rows // k):
+                part = self._map(lambda x, index=index: x[index])
+                yield dataclasses.replace(part, initial_state=self.initial_state[index])
+            return
         flat = self.flatten()
         size = flat.mask.shape[0]
         if size % k:
@@ -133,6 +156,7 @@ def make_batch(
     steps: dict[str, np.ndarray],
     next_obs: np.ndarray,
     log_probs: bool,
+    initial_state: torch.Tensor,
     **episodes: Any,
 ) -> Batch:
     """A :class:`Batch` from recorded steps, with values and log-probs from one batched forward.
@@ -143,20 +167,21 @@ def make_batch(
 
     Args:
         policy: the policy that sampled the steps (its parameters unchanged since).
-        steps: NumPy arrays [B, T, ...] named obs, actions, rewards, terminated, truncated, mask.
-        next_obs: float32 [B, T, obs_dim], the successor of each step.
-        log_probs: compute log pi_old(a_t|s_t) (PPO's ratio needs it).
+        steps: NumPy arrays [B, T, ...] named obs, actions, rewards, terminated, truncated,
+            mask, starts.
+        next_obs: [B, T, obs_dim], the successor of each step (stored form).
+        log_probs: keep log pi_old(a_t|s_t) (PPO's ratio needs it).
+        initial_state: [B, S], the policy's state before each row's step 0.
         episodes: ``episode_returns``, ``episode_lengths``, ``env_steps``, ``complete_episodes``.
     """
     t = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in steps.items()}
     mask = t["mask"]
-    valid = mask.bool()
-    values, next_values, old = torch.zeros_like(mask), torch.zeros_like(mask), None
-    with torch.no_grad():
-        if policy.has_value:
-            values[valid] = policy.value(t["obs"][valid])
-            next_values[valid] = policy.value(torch.from_numpy(next_obs)[valid])
-        if log_probs:
-            old = torch.zeros_like(mask)
-            old[valid] = policy.evaluate_actions(t["obs"][valid], t["actions"][valid])[0]
-    return Batch(values=values, next_values=next_values, log_probs=old, **t, **episodes)
+    if policy.has_value or log_probs or policy.recurrent:
+        old, values, next_values = policy.rollout_outputs(
+            t["obs"], t["actions"], torch.from_numpy(next_obs), mask, t["starts"], initial_state,
+            log_probs=log_probs,
+        )
+    else:
+        old, values, next_values = None, torch.zeros_like(mask), torch.zeros_like(mask)
+    return Batch(values=values, next_values=next_values, log_probs=old if log_probs else None,
+                 initial_state=initial_state, **t, **episodes)  # fmt: skip

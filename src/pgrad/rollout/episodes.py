@@ -87,7 +87,7 @@ class EpisodeSampler:
     def _alloc(self, capacity: int) -> None:
         n = self.num_envs
         self._capacity = capacity
-        self._obs = np.zeros((capacity, n, self._obs_dim), np.float32)
+        self._obs = np.zeros((capacity, n, self._obs_dim), self.stepper.obs_dtype)
         shape, dtype = self._act
         self._actions = np.zeros((capacity, n, *shape), dtype)
         self._rewards = np.zeros((capacity, n), np.float32)
@@ -112,8 +112,9 @@ class EpisodeSampler:
             self._alloc(self._initial)
         n, m, rng = self.num_envs, self.num_episodes, self.rng
         actor = make_actor(policy)
-        step = self.stepper.step
-        obs = self.stepper.reset()
+        actor.begin(n)
+        step, stepper, recurrent = self.stepper.step, self.stepper, actor.recurrent
+        obs = stepper.reset()
         episode = np.full(n, -1, np.int64)  # episode number each copy is running, -1 when idle
         first = min(n, m)
         episode[:first] = np.arange(first)
@@ -122,7 +123,7 @@ class EpisodeSampler:
         ep_start = np.zeros(m, np.int64)  # ... from this step on
         ep_env[:first] = np.arange(first)
         lengths = np.zeros(m, np.int64)
-        final_obs = np.zeros((m, self._obs_dim), np.float32)
+        final_obs = np.zeros((m, self._obs_dim), self.stepper.obs_dtype)
         t = 0
         sample, env_action = actor.sample_with, actor.env_action
         obs_buf, act_buf, rew_buf, term_buf, trunc_buf = self._buffers()
@@ -139,11 +140,13 @@ class EpisodeSampler:
             obs_buf[t] = obs
             if t % NOISE_CHUNK == 0 and t:
                 noise = actor.noise(rng, (NOISE_CHUNK, n))
+            if recurrent:
+                actor.reset(stepper.first)
             actions = sample(obs, noise[t % NOISE_CHUNK])
             act_buf[t] = actions
             obs, rew_buf[t], term_buf[t], trunc_buf[t] = step(env_action(actions))
             t += 1
-            ended = self.stepper.ended
+            ended = stepper.ended
             if not ended.any():
                 continue
             done = np.flatnonzero(ended & (episode >= 0))
@@ -184,11 +187,13 @@ class EpisodeSampler:
 
         steps = dict(obs=pad(self._obs), actions=pad(self._actions), rewards=pad(self._rewards),
                      terminated=pad(self._terminated), truncated=pad(self._truncated),
-                     mask=valid.astype(np.float32))  # fmt: skip
+                     mask=valid.astype(np.float32),
+                     starts=np.arange(horizon)[None, :].repeat(m, 0) == 0)  # fmt: skip
         next_obs = np.zeros_like(steps["obs"])  # s_{t+1}; the final observation after the last
         if policy.has_value:
             next_obs[:, :-1] = steps["obs"][:, 1:]
             next_obs[np.arange(m), lengths - 1] = final_obs
         returns = steps["rewards"].sum(axis=1, dtype=np.float64)
-        return make_batch(policy, steps, next_obs, self._log_probs, episode_returns=returns,
+        return make_batch(policy, steps, next_obs, self._log_probs, policy.initial_state(m),
+                          episode_returns=returns,
                           episode_lengths=lengths, env_steps=0, complete_episodes=True)  # fmt: skip

@@ -11,8 +11,9 @@ from gymnasium.vector import VectorEnv
 
 from pgrad.config import EnvConfig
 from pgrad.envs.make import make_vector_env
+from pgrad.envs.observations import batch_flattener
 from pgrad.envs.snapshot import capture, restore, rng_state, set_rng_state
-from pgrad.policies.actor import Acting, make_actor
+from pgrad.policies.actor import Acting, Recurrent, make_actor
 from pgrad.policies.mlp import MLPPolicy
 
 
@@ -54,6 +55,7 @@ class Evaluator:
         ):  # hundreds of processes would cost more than they save
             env = dataclasses.replace(env, vectorization_mode="sync")
         self.envs, self.info = make_vector_env(env, episodes)
+        self._flatten = batch_flattener(self.envs.single_observation_space)
         self._seed: int | None = seed
         self.rng = np.random.default_rng(seed)
 
@@ -65,13 +67,15 @@ class Evaluator:
         """
         actor = make_actor(policy) if isinstance(policy, MLPPolicy) else policy
         n = self.envs.num_envs
+        if isinstance(actor, Recurrent):
+            actor.begin(n)  # every copy runs one episode from the start state
         obs, _ = self.envs.reset(seed=self._seed)
         self._seed = None
         alive = np.ones(n, np.bool_)
         returns = np.zeros(n, np.float64)
         lengths = np.zeros(n, np.int64)
         while alive.any():
-            flat = np.asarray(obs, np.float32).reshape(n, -1)
+            flat = self._flatten(obs, n)
             actions = actor.mode(flat) if deterministic else actor.sample(flat, self.rng)
             obs, rewards, terminated, truncated, _ = self.envs.step(actor.env_action(actions))
             returns += np.where(alive, rewards, 0.0)

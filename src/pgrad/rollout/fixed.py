@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
 from gymnasium.vector import VectorEnv
 
 from pgrad.envs.snapshot import rng_state, set_rng_state
@@ -43,22 +44,26 @@ class FixedLengthSampler:
         self.rng = np.random.default_rng(seed)
         self._log_probs = log_probs
         n, t = envs.num_envs, num_steps
-        self._obs = np.zeros((t + 1, n, self.stepper.obs_dim), np.float32)  # [T] is s_T
+        self._obs = np.zeros((t + 1, n, self.stepper.obs_dim), self.stepper.obs_dtype)  # [T]: s_T
+        self._starts = np.zeros((t + 1, n), np.bool_)
         self._actions: np.ndarray | None = None
         self._rewards = np.zeros((t, n), np.float32)
         self._terminated = np.zeros((t, n), np.bool_)
         self._truncated = np.zeros((t, n), np.bool_)
         self._carry = (np.zeros(n, np.float64), np.zeros(n, np.int64))
         self._started = False
+        self._state: torch.Tensor | None = None  # a recurrent policy's state between rollouts
 
     def close(self) -> None:
         """Release the environments."""
         self.stepper.envs.close()
 
     def state_dict(self) -> dict[str, Any]:
-        """The action-noise stream, the environments' state and the episodes in flight."""
+        """The action-noise stream, the environments' state, the episodes in flight and a
+        recurrent policy's state."""
+        state = None if self._state is None else self._state.tolist()
         return {"rng": rng_state(self.rng), "stepper": self.stepper.state_dict(),
-                "started": self._started,
+                "started": self._started, "policy_state": state,
                 "carry": [self._carry[0].tolist(), self._carry[1].tolist()]}  # fmt: skip
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -69,6 +74,8 @@ class FixedLengthSampler:
         self._started = bool(state["started"]) and exact
         carry = state["carry"] if self._started else [[0.0] * self.num_envs, [0] * self.num_envs]
         self._carry = (np.asarray(carry[0], np.float64), np.asarray(carry[1], np.int64))
+        saved = state.get("policy_state") if self._started else None
+        self._state = None if saved is None else torch.tensor(saved, dtype=torch.float32)
 
     def collect(self, policy: MLPPolicy) -> Batch:
         """Step every copy ``num_steps`` times with ``policy``'s sampled actions."""
@@ -80,21 +87,26 @@ class FixedLengthSampler:
             self.stepper.reset()
             self._started = True
         actor = make_actor(policy)
-        step = self.stepper.step
-        ended_before = self.stepper.ended.copy()
-        obs = self.stepper.obs
+        initial = actor.begin(self.num_envs, self._state).clone()
+        step, stepper, recurrent = self.stepper.step, self.stepper, actor.recurrent
+        ended_before = stepper.ended.copy()
+        obs = stepper.obs
         noise = actor.noise(self.rng, (self.num_steps, self.num_envs))
         for t in range(self.num_steps):
             self._obs[t] = obs
+            self._starts[t] = stepper.first
+            if recurrent:
+                actor.reset(stepper.first)
             actions = actor.sample_with(obs, noise[t])
             self._actions[t] = actions
             obs, self._rewards[t], self._terminated[t], self._truncated[t] = step(
                 actor.env_action(actions)
             )
         self._obs[-1] = obs
-        return self._batch(policy, ended_before)
+        self._state = actor.state if recurrent else None
+        return self._batch(policy, ended_before, initial)
 
-    def _batch(self, policy: MLPPolicy, ended_before: np.ndarray) -> Batch:
+    def _batch(self, policy: MLPPolicy, ended_before: np.ndarray, initial: torch.Tensor) -> Batch:
         assert self._actions is not None
         ended = self._terminated | self._truncated
         real = ~reset_steps(ended, ended_before)
@@ -106,8 +118,10 @@ class FixedLengthSampler:
         steps = dict(obs=batch_first(self._obs[:-1]), actions=batch_first(self._actions),
                      rewards=batch_first(self._rewards), terminated=batch_first(self._terminated),
                      truncated=batch_first(self._truncated),
-                     mask=batch_first(real.astype(np.float32)))  # fmt: skip
+                     mask=batch_first(real.astype(np.float32)),
+                     starts=batch_first(self._starts[:-1]))  # fmt: skip
         next_obs = batch_first(self._obs[1:])  # s_{t+1}: the final observation where one ended
-        return make_batch(policy, steps, next_obs, self._log_probs, episode_returns=returns,
+        return make_batch(policy, steps, next_obs, self._log_probs, initial,
+                          episode_returns=returns,
                           episode_lengths=lengths, env_steps=int(real.sum()),
                           complete_episodes=False)  # fmt: skip

@@ -14,40 +14,50 @@ from typing import Any
 import numpy as np
 from gymnasium.vector import VectorEnv
 
+from pgrad.envs.observations import batch_flattener, observation_layout
 from pgrad.envs.snapshot import capture, restore
 
 
 class VectorStepper:
-    """Steps N copies together, with observations flattened to float32 [N, obs_dim]."""
+    """Steps N copies together, with observations in their stored form [N, obs_dim]
+    (:mod:`pgrad.envs.observations`: float32, or uint8 for images)."""
 
     def __init__(self, envs: VectorEnv, seed: int) -> None:
         self.envs = envs
         self.num_envs = envs.num_envs
-        self.obs_dim = int(np.prod(envs.single_observation_space.shape))
+        space = envs.single_observation_space
+        layout = observation_layout(space)
+        self.obs_dim, self.obs_dtype = layout.dim, layout.dtype
+        self._flatten = batch_flattener(space)
         self._seed: int | None = seed
-        self.obs = np.zeros((self.num_envs, self.obs_dim), np.float32)
+        self.obs = np.zeros((self.num_envs, self.obs_dim), self.obs_dtype)
         self.ended = np.zeros(self.num_envs, np.bool_)
         """Which copies ended an episode at the last step (their next step is an autoreset)."""
+        self.first = np.ones(self.num_envs, np.bool_)
+        """Which copies' current observation is the first of an episode (a recurrent policy
+        zeroes its state there): all after a reset, and each copy after its autoreset step."""
 
     def reset(self) -> np.ndarray:
         """Reset every copy (seeded the first time only); return the observations [N, obs_dim]."""
         obs, _ = self.envs.reset(seed=self._seed)
         self._seed = None  # later resets continue the environments' own random streams
-        self.obs = np.asarray(obs, np.float32).reshape(self.num_envs, self.obs_dim)
+        self.obs = self._flatten(obs, self.num_envs)
         self.ended[:] = False
+        self.first[:] = True
         return self.obs
 
     def state_dict(self) -> dict[str, Any]:
         """Everything the next steps depend on: the environments' state, the last observations
         and endings, and whether the first (seeded) reset is still to come."""
         return {"seed": self._seed, "obs": self.obs.tolist(), "ended": self.ended.tolist(),
-                "envs": capture(self.envs)}  # fmt: skip
+                "first": self.first.tolist(), "envs": capture(self.envs)}  # fmt: skip
 
     def load_state_dict(self, state: dict[str, Any]) -> bool:
         """Restore :meth:`state_dict`; return whether the environments were captured exactly."""
         self._seed = state["seed"]
-        self.obs[...] = np.asarray(state["obs"], np.float32).reshape(self.obs.shape)
+        self.obs[...] = np.asarray(state["obs"], self.obs_dtype).reshape(self.obs.shape)
         self.ended[...] = np.asarray(state["ended"], np.bool_)
+        self.first[...] = np.asarray(state.get("first", self.first), np.bool_)
         restore(self.envs, state["envs"])
         return bool(state["envs"]["exact"])
 
@@ -58,7 +68,8 @@ class VectorStepper:
         on the autoreset step after it, reward and both flags are zero (see :mod:`pgrad.envs.make`).
         """
         obs, rewards, terminated, truncated, _ = self.envs.step(actions)
-        self.obs = np.asarray(obs, np.float32).reshape(self.num_envs, self.obs_dim)
+        self.obs = self._flatten(obs, self.num_envs)
+        self.first = self.ended  # the copies that took their autoreset step now start anew
         self.ended = terminated | truncated
         return self.obs, rewards, terminated, truncated
 

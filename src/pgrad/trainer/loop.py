@@ -233,7 +233,8 @@ def build_state(cfg: TrainConfig) -> tuple[TrainState, float | None]:
         value = cfg.policy.value_network if cfg.needs_value else "none"  # type: ignore[attr-defined]
         p = cfg.policy
         spec = PolicySpec(info, p.hidden_sizes, p.activation, p.init_log_std, value,
-                          p.normalize_observations)  # fmt: skip
+                          p.normalize_observations, p.action_dist, p.recurrent,
+                          p.recurrent_size)  # fmt: skip
         policy = build_policy(spec, cfg.run.seed)  # an unsupported action space fails here
         target = cfg.eval.target(info.reward_threshold)
         evaluation = EvaluationSchedule(cfg.env, cfg.eval, cfg.run.seed, target)

@@ -1,0 +1,83 @@
+"""Categorical head: Discrete actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from pgrad.errors import PgradError
+
+TINY = np.finfo(np.float32).tiny
+
+
+def gumbel_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """-G = log E with E ~ Exponential(1), float32 ``shape``: argmax(logits - noise) is a sample.
+
+    argmax_k(logits_k + G_k) with G_k i.i.d. standard Gumbel has P(argmax = k) = softmax(logits)_k.
+    """
+    noise = rng.standard_exponential(shape, dtype=np.float32)
+    np.maximum(noise, TINY, out=noise)  # E = 0 (G = +inf) stays a sure win, warning-free
+    return np.log(noise, out=noise)
+
+
+class CategoricalHead(nn.Module):
+    """Categorical over ``n`` actions from logits [B, n]; sampled by the Gumbel-max trick.
+
+    argmax_k(logits_k + G_k) with G_k i.i.d. standard Gumbel has P(argmax = k) = softmax(logits)_k.
+    The noise stored is -G = log E with E ~ Exponential(1), so a sample is argmax(logits - noise).
+    """
+
+    numpy_form = True
+    action_shape: tuple[int, ...] = ()
+    action_dtype = np.int64
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.num_outputs = n
+
+    def log_prob_entropy(self, out: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
+        """log softmax at the taken actions (int64 [B]) and the entropy, each [B]."""
+        logp_all = torch.log_softmax(out, -1)
+        log_prob = logp_all.gather(1, actions.long().unsqueeze(1)).squeeze(1)
+        return log_prob, -(logp_all.exp() * logp_all).sum(-1)
+
+    def noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        """-G = log E, E ~ Exponential(1), float32 [*shape, n]."""
+        return gumbel_noise(rng, (*shape, self.num_outputs))
+
+    def sample(self, out: Tensor, noise: Tensor) -> Tensor:
+        """argmax(logits - noise), int64 [B]."""
+        return (out - noise).argmax(dim=1)
+
+    def mode(self, out: Tensor) -> Tensor:
+        """argmax of the logits, int64 [B]."""
+        return out.argmax(dim=1)
+
+    def sample_np(self, out: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """argmax(logits - noise), int64 [N]; overwrites ``out``."""
+        out -= noise
+        return out.argmax(axis=1)
+
+    def mode_np(self, out: np.ndarray) -> np.ndarray:
+        """argmax of the logits, int64 [N]."""
+        return out.argmax(axis=1)
+
+    def to_env(self, actions: np.ndarray) -> np.ndarray:
+        """Indices as they are."""
+        return actions
+
+
+
+def build(space: gym.Space[Any], init_log_std: float) -> nn.Module:
+    """The head of a Discrete space numbered from 0."""
+    assert isinstance(space, gym.spaces.Discrete)
+    if int(space.start) != 0:
+        raise PgradError(
+            f"action space {space} starts at {space.start}; pgrad needs Discrete actions "
+            "numbered from 0 (wrap the environment to shift them)"
+        )
+    return CategoricalHead(int(space.n))

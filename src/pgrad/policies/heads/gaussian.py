@@ -1,0 +1,99 @@
+"""Diagonal Gaussian head: Box actions, clipped to the bounds when sent to the environment."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from pgrad.errors import PgradError
+
+HALF_LOG_TWO_PI = 0.5 * math.log(2.0 * math.pi)
+LOG_STD_BOUNDS = (-20.0, 2.0)
+"""The Gaussian's log standard deviation is clamped to this range wherever it is used (the
+standard deviation stays within [2e-9, 7.4]): a diverging log std cannot overflow exp()."""
+
+
+class GaussianHead(nn.Module):
+    """Diagonal Gaussian N(mean, exp(log_std)^2) with a learned, state-independent log std.
+
+    The unclipped sample is what the log-probability refers to; it is clipped to the action bounds
+    only when sent to the environment (:meth:`to_env`).
+    """
+
+    numpy_form = True
+    action_dtype = np.float32
+
+    def __init__(self, low: np.ndarray, high: np.ndarray, init_log_std: float = 0.0) -> None:
+        super().__init__()
+        dim = int(low.shape[0])
+        self.num_outputs = dim
+        self.action_shape = (dim,)
+        self.log_std = nn.Parameter(torch.full((dim,), float(init_log_std)))
+        self._low = np.asarray(low, np.float32)
+        self._high = np.asarray(high, np.float32)
+
+    @property
+    def _log_std_np(self) -> np.ndarray:
+        """The log std's memory as a NumPy view (optimiser steps show in it)."""
+        return self.log_std.detach().numpy()
+
+    def bounded_log_std(self) -> Tensor:
+        """The log std clamped to :data:`LOG_STD_BOUNDS` (identical to it inside them)."""
+        return self.log_std.clamp(*LOG_STD_BOUNDS)
+
+    def log_prob_entropy(self, out: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
+        """Gaussian log density of actions [B, d] (summed over d) and the entropy, each [B]."""
+        log_std = self.bounded_log_std()
+        z = (actions - out) * torch.exp(-log_std)
+        log_prob = (-0.5 * z.square() - log_std - HALF_LOG_TWO_PI).sum(-1)
+        entropy = (0.5 + HALF_LOG_TWO_PI + log_std).sum().expand(out.shape[0])
+        return log_prob, entropy
+
+    def noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        """Standard normal draws, float32 [*shape, d]."""
+        return rng.standard_normal((*shape, self.num_outputs), dtype=np.float32)
+
+    def sample(self, out: Tensor, noise: Tensor) -> Tensor:
+        """mean + exp(log_std) * noise, float [B, d]."""
+        return out + noise * torch.exp(self.bounded_log_std())
+
+    def mode(self, out: Tensor) -> Tensor:
+        """The mean."""
+        return out
+
+    def sample_np(self, out: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """mean + exp(log_std) * noise; overwrites ``out``."""
+        out += noise * np.exp(np.clip(self._log_std_np, *LOG_STD_BOUNDS))
+        return out
+
+    def mode_np(self, out: np.ndarray) -> np.ndarray:
+        """The mean."""
+        return out
+
+    def to_env(self, actions: np.ndarray) -> np.ndarray:
+        """Actions clipped to the Box bounds."""
+        return np.clip(actions, self._low, self._high)
+
+
+
+def box_dim(space: gym.Space[Any], head: str) -> int:
+    """The size of a one-dimensional Box action space, or a one-line error for any other."""
+    assert isinstance(space, gym.spaces.Box)
+    if len(space.shape) != 1:
+        raise PgradError(
+            f"action space {space} has shape {space.shape}; pgrad's {head} head needs a "
+            "one-dimensional Box (wrap the environment to flatten its actions)"
+        )
+    return int(space.shape[0])
+
+
+def build(space: gym.Space[Any], init_log_std: float) -> nn.Module:
+    """The clipped Gaussian of a one-dimensional Box."""
+    assert isinstance(space, gym.spaces.Box)
+    box_dim(space, "Gaussian")
+    return GaussianHead(space.low.astype(np.float32), space.high.astype(np.float32), init_log_std)
