@@ -51,7 +51,37 @@ HALFCHEETAH_TUNED = dict(
     normalize_rewards=True,
 )  # fmt: skip
 
+# Image tasks: CleanRL's Atari PPO settings (Huang et al., 2022, "The 37 implementation details
+# of PPO"): linear heads on the CNN's features, 8 copies x 128 steps, 4 epochs of 4 minibatches.
+IMAGES = dict(num_envs=8, num_steps=128, num_minibatches=4, update_epochs=4, lr=2.5e-4,
+              value_lr=2.5e-4, lr_schedule="linear", clip_coef=0.1, entropy_coef=0.01,
+              value_coef=0.5, max_grad_norm=0.5, gamma=0.99, gae_lambda=0.95, hidden_sizes=(),
+              target_return="none", eval_episodes=10, eval_interval=50)  # fmt: skip
+FIXED = dict(target_return="none", eval_interval=10)
+SPACES_SUITE: list[tuple[str, str, dict[str, Any]]] = [
+    ("pgrad/Match-v0", "ppo", dict(total_env_steps=100_000, **FIXED)),
+    ("pgrad/Bits-v0", "ppo", dict(total_env_steps=100_000, **FIXED)),
+    ("pgrad/DictGoal-v0", "ppo", dict(total_env_steps=100_000, **FIXED)),
+    ("pgrad/Memory-v0", "ppo-lstm", dict(algo="ppo", recurrent="lstm", recurrent_size=32,
+                                         lr=1e-3, value_lr=1e-3, total_env_steps=50_000, **FIXED)),
+    ("pgrad/Memory-v0", "ppo-mlp", dict(algo="ppo", lr=1e-3, value_lr=1e-3,
+                                        total_env_steps=50_000, **FIXED)),
+    ("Pendulum-v1", "ppo-clipped", dict(algo="ppo", total_env_steps=300_000, **FIXED,
+                                        **PENDULUM["ppo"])),
+    ("Pendulum-v1", "ppo-squashed", dict(algo="ppo", total_env_steps=300_000, **FIXED,
+                                         action_dist="squashed", **PENDULUM["ppo"])),
+    ("MinAtar/Breakout-v1", "ppo-cnn", dict(algo="ppo", total_env_steps=500_000, **IMAGES)),
+    ("Hopper-v5", "ppo-clipped", dict(algo="ppo", total_env_steps=300_000, eval_episodes=10,
+                                      **{**FIXED, "eval_interval": 20}, **MUJOCO["ppo"])),
+    ("Hopper-v5", "ppo-squashed", dict(algo="ppo", total_env_steps=300_000, eval_episodes=10,
+                                       **{**FIXED, "eval_interval": 20}, action_dist="squashed",
+                                       **MUJOCO["ppo"])),
+    ("ALE/Breakout-v5", "ppo-cnn", dict(algo="ppo", total_env_steps=100_000, **IMAGES)),
+]  # fmt: skip
+"""Issue 11's rows: each head, encoder and the recurrent core on a task it is needed for."""
+
 SUITES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
+    "spaces": SPACES_SUITE,
     "classic": [
         (env, algo, {"total_env_steps": 500_000, **CONSTANT_LR.get(algo, {})})
         for env in ("CartPole-v1", "Acrobot-v1")
@@ -98,7 +128,7 @@ def run_one(env: str, label: str, seed: int, settings: dict[str, Any]) -> str:
     import pgrad  # imported in the worker process
 
     settings = {"algo": label, **settings}
-    run_dir = RUNS / f"{env}__{label}__{seed}"
+    run_dir = RUNS / f"{env.replace('/', '-')}__{label}__{seed}"
     if (run_dir / "summary.json").is_file():
         return str(run_dir)
     lock = RUNS / f"{run_dir.name}.lock"

@@ -20,6 +20,7 @@ from pgrad.algos import algorithm
 from pgrad.config import EnvConfig, TrainConfig, build
 from pgrad.envs.make import EnvInfo, register_factory
 from pgrad.envs.observations import batch_flattener
+from pgrad.envs.spaces import space_to_json
 from pgrad.errors import PgradError
 from pgrad.policies.actor import make_actor
 from pgrad.policies.mlp import MLPPolicy
@@ -176,9 +177,12 @@ def _leaves(obs: Any) -> list[Any]:
 def check_spaces(module: MLPPolicy, info: EnvInfo) -> None:
     """Refuse an environment whose spaces are not those the policy was trained on."""
     spec = module.spec.env
-    if info.obs_dim != spec.obs_dim or info.action_space != spec.action_space:
+    same_obs = info.obs_dim == spec.obs_dim and (
+        spec.observation_space is None
+        or space_to_json(info.obs_space) == space_to_json(spec.obs_space)
+    )
+    if not same_obs or space_to_json(info.action_space) != space_to_json(spec.action_space):
         raise PgradError(
-            f"{info.env_id} has observations of size {info.obs_dim} and actions "
-            f"{info.action_space}; the policy was trained on {spec.obs_dim} and "
-            f"{spec.action_space} ({spec.env_id})"
+            f"{info.env_id} has observations {info.obs_space} and actions {info.action_space}; "
+            f"the policy was trained on {spec.obs_space} and {spec.action_space} ({spec.env_id})"
         )

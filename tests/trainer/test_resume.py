@@ -29,6 +29,16 @@ CASES = {
     "reinforce": ["reinforce", "--env", "CartPole-v1", "--total-env-steps", "60000",
                   "--episodes-per-update", "8", "--num-envs", "8"],
     "a2c-pendulum": ["a2c", "--env", "Pendulum-v1", "--total-env-steps", "12000"],
+    # every space and the recurrent cores resume as exactly (issue 11)
+    "ppo-lstm-memory": ["ppo", "--env", "pgrad/Memory-v0", "--recurrent", "lstm",
+                        "--recurrent-size", "16", "--total-env-steps", "12000", "--num-steps", "32",
+                        "--num-minibatches", "2"],
+    "a2c-squashed-pendulum": ["a2c", "--env", "Pendulum-v1", "--action-dist", "squashed",
+                              "--total-env-steps", "12000"],
+    "ppo-multidiscrete": ["ppo", "--env", "pgrad/Match-v0", "--total-env-steps", "30000",
+                          "--num-steps", "64"],
+    "reinforce-gru-dict": ["reinforce", "--env", "pgrad/DictGoal-v0", "--recurrent", "gru",
+                           "--recurrent-size", "16", "--total-env-steps", "20000"],
 }  # fmt: skip
 COMMON = ["--target-return", "none", "--checkpoint-every", "2000", "--eval-interval", "20",
           "--eval-episodes", "5", "--no-progress", "--no-tensorboard"]  # fmt: skip

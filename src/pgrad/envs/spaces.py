@@ -122,7 +122,8 @@ def _multi_discrete(data: dict[str, Any], depth: int) -> gym.Space[Any]:
 
 
 def _multi_binary(data: dict[str, Any], depth: int) -> gym.Space[Any]:
-    return gym.spaces.MultiBinary(_ints(data["n"], "n", 1))
+    n = _ints(data["n"], "n", 1)
+    return gym.spaces.MultiBinary(n[0] if len(n) == 1 else n)
 
 
 def _dict(data: dict[str, Any], depth: int) -> gym.Space[Any]:
