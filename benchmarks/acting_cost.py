@@ -70,7 +70,8 @@ def main() -> None:
         times: dict[str, list[float]] = {k: [] for k in actors}
         for _ in range(args.repeats):
             for key, actor in actors.items():
-                times[key].append(_time(lambda a=actor: a.sample_with(obs, noise), calls))
+                call = lambda a=actor, o=obs, z=noise: a.sample_with(o, z)  # noqa: E731
+                times[key].append(_time(call, calls))
         for key in actors:
             print(f"| {name} | {key} | {statistics.median(times[key]):,.0f} |", flush=True)
 

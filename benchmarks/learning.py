@@ -158,8 +158,17 @@ def main() -> None:
     parser.add_argument("--suite", choices=sorted(SUITES), action="append")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--report", action="store_true", help="write docs/benchmarks.md")
+    parser.add_argument("--report", action="store_true",
+                        help="write the results table (--report-file) and the plots in docs/img")
+    parser.add_argument("--report-file", default="results.md",
+                        help="the table's file name in benchmarks/ (default results.md)")
+    parser.add_argument("--random-play", action="store_true",
+                        help="print each task's return under uniformly random actions")
     args = parser.parse_args()
+    if args.random_play:
+        for env in dict.fromkeys(e for suite in args.suite or [] for e, _, _ in SUITES[suite]):
+            print(f"{env}: random play {random_play(env):.2f}", flush=True)
+        return
     jobs = [
         (env, label, seed, settings)
         for suite in args.suite or []
@@ -170,7 +179,27 @@ def main() -> None:
         for future in [pool.submit(run_one, *job) for job in jobs]:
             future.result()
     if args.report:
-        report()
+        report(args.report_file)
+
+
+def random_play(env_id: str, episodes: int = 20, seed: int = 0) -> float:
+    """Mean return of uniformly random actions over ``episodes`` episodes (pgrad's own
+    preprocessing, so ALE ids are played as pgrad trains them)."""
+    import numpy as np
+
+    from pgrad.config import EnvConfig
+    from pgrad.envs.make import make_vector_env
+
+    envs, _ = make_vector_env(EnvConfig(id=env_id, num_envs=episodes, vectorization_mode="sync"))
+    envs.action_space.seed(seed)
+    envs.reset(seed=seed)
+    alive, total = np.ones(episodes, bool), np.zeros(episodes)
+    while alive.any():
+        _, reward, terminated, truncated, _ = envs.step(envs.action_space.sample())
+        total += np.where(alive, reward, 0.0)
+        alive &= ~(terminated | truncated)
+    envs.close()
+    return float(total.mean())
 
 
 def _runs() -> dict[tuple[str, str], list[dict[str, Any]]]:
@@ -183,7 +212,7 @@ def _runs() -> dict[tuple[str, str], list[dict[str, Any]]]:
     return grouped
 
 
-def report() -> None:
+def report(name: str = "results.md") -> None:
     """Write the results table and one learning-curve plot per task."""
     import matplotlib
 
@@ -240,7 +269,7 @@ def report() -> None:
         fig.savefig(DOCS / "img" / f"bench_{env}.png")
         plt.close(fig)
     table = "\n".join(lines)
-    (ROOT / "results.md").write_text(table + "\n")
+    (ROOT / name).write_text(table + "\n")
     print(table)
 
 

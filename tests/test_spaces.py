@@ -132,3 +132,13 @@ def test_space_options_that_do_not_fit_get_one_line(argv, words, tmp_path, capsy
     assert main(["train", "ppo", *argv, "--run-dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err.strip()
     assert words in err and len(err.splitlines()) == 1
+
+
+def test_tuple_of_discrete_observations_train_from_the_cli(tmp_path: Path) -> None:
+    """Gymnasium's Blackjack-v1 observes Tuple(Discrete(32), Discrete(11), Discrete(2))."""
+    assert main(["train", "--env", "Blackjack-v1", "--total-env-steps", "3000",
+                 "--eval-episodes", "10", "--no-progress", "--no-tensorboard",
+                 "--run-dir", str(tmp_path / "run")]) == 0  # fmt: skip
+    policy = pgrad.load_policy(tmp_path / "run")
+    assert policy.module.spec.env.obs_dim == 32 + 11 + 2
+    assert policy.act((14, 10, 0), rng=np.random.default_rng(0)) in (0, 1)
