@@ -242,7 +242,7 @@ def report(name: str = "results.md") -> None:
             for r in runs
         ]  # fmt: skip
         solved = sum(bool(r["solved"]) for r in runs)
-        unsolvable = any((r["target_return"] or 0) >= 1e8 for r in runs)  # fixed-budget tasks
+        unsolvable = any(r["target_return"] is None or r["target_return"] >= 1e8 for r in runs)
         lines.append(
             f"| {env} | {algo} | {len(runs)} | {mean_std(finals)} | {mean_std(greedy)} "
             f"| {'-' if unsolvable else f'{solved}/{len(runs)}'} "
