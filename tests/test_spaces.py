@@ -142,3 +142,19 @@ def test_tuple_of_discrete_observations_train_from_the_cli(tmp_path: Path) -> No
     policy = pgrad.load_policy(tmp_path / "run")
     assert policy.module.spec.env.obs_dim == 32 + 11 + 2
     assert policy.act((14, 10, 0), rng=np.random.default_rng(0)) in (0, 1)
+
+
+def test_an_image_run_resumes_and_continues(tmp_path: Path) -> None:
+    """MinAtar's emulator state is not plain data, so a resumed image run restarts its episodes
+    (its random streams, weights and optimiser continue): it picks up at its last checkpoint."""
+    pytest.importorskip("minatar")
+    run = tmp_path / "run"
+    args = ["train", "ppo", "--env", "MinAtar/Breakout-v1", "--num-envs", "2", "--num-steps", "64",
+            "--eval-episodes", "2", "--target-return", "none", "--no-progress",
+            "--no-tensorboard", "--checkpoint-every", "128"]  # fmt: skip
+    assert main([*args, "--total-env-steps", "256", "--run-dir", str(run)]) == 0
+    first = pgrad.load_policy(run).metadata["env_steps"]
+    assert main(["train", "--resume", str(run), "--total-env-steps", "512", "--no-progress"]) == 0
+    resumed = pgrad.load_policy(run)
+    assert resumed.metadata["env_steps"] >= 512 > first
+    assert len(resumed.module.encoder.images) == 1
