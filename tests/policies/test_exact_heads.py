@@ -1,10 +1,11 @@
-"""The MultiDiscrete head's score function against the exact gradient of a finite MDP.
+"""The MultiDiscrete and MultiBinary heads' score functions against the exact gradient.
 
 A finite MDP whose action is a pair (a_1, a_2) in MultiDiscrete([2, 3]) has 6 joint actions; the
 head's independent categoricals give pi(a|s) = pi_1(a_1|s) pi_2(a_2|s), a softmax policy with
 joint logits L[s, a] = log pi(a|s). Its exact gradient with respect to the head's logits is the
 lab's exact gradient with respect to L, carried back through L by autograd; the REINFORCE
-estimate built from the head's log-probabilities must agree within 5 standard errors.
+estimate built from the head's log-probabilities must agree within 5 standard errors. MultiBinary
+is the same construction with {0, 1}^n joint actions.
 """
 
 from __future__ import annotations
@@ -13,26 +14,33 @@ import itertools
 
 import gymnasium as gym
 import numpy as np
+import pytest
 import torch
 
 from pgrad.exact import FiniteMDP, policy_gradient, sample_trajectories
 from pgrad.policies.heads import make_head
 
-NVEC = (2, 3)
+SPACES = {
+    "multi_discrete": gym.spaces.MultiDiscrete([2, 3]),
+    "multi_binary": gym.spaces.MultiBinary(2),
+}
 
 
-def _mdp(seed: int = 0) -> FiniteMDP:
+def _mdp(num_actions: int, seed: int = 0) -> FiniteMDP:
     rng = np.random.default_rng(seed)
-    s, a = 3, int(np.prod(NVEC))
+    s, a = 3, num_actions
     transitions = rng.dirichlet(np.ones(s), size=(s, a))
     rewards = rng.normal(size=(s, a))
     return FiniteMDP(np.full(s, 1.0 / s), transitions, rewards, horizon=3, discount=1.0)
 
 
-def test_multi_discrete_reinforce_matches_the_exact_gradient() -> None:
-    mdp = _mdp()
-    head = make_head(gym.spaces.MultiDiscrete(list(NVEC)))
-    joint = torch.tensor(list(itertools.product(*(range(k) for k in NVEC))))  # [A, 2]
+@pytest.mark.parametrize("kind", sorted(SPACES))
+def test_reinforce_with_the_head_matches_the_exact_gradient(kind: str) -> None:
+    space = SPACES[kind]
+    sizes = space.nvec.tolist() if kind == "multi_discrete" else [2] * int(space.n)
+    joint = torch.tensor(list(itertools.product(*(range(k) for k in sizes))))  # [A, d]
+    mdp = _mdp(joint.shape[0])
+    head = make_head(space)
     gen = torch.Generator().manual_seed(1)
     theta = torch.randn(mdp.num_states, head.num_outputs, generator=gen, requires_grad=True)
 
