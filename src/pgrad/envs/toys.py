@@ -87,62 +87,58 @@ class DictGoalEnv(gym.Env[dict[str, Any], np.int64]):
         return self._obs(), reward, reached, self._t >= self.horizon and not reached, {}
 
 
-class MatchEnv(gym.Env[np.ndarray, np.ndarray]):
-    """Name ``dims`` targets among ``choices`` each step (MultiDiscrete actions)."""
+class _EchoTask(gym.Env[np.ndarray, np.ndarray]):
+    """Each step shows a target; the reward is the fraction of its entries the action repeats."""
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
 
-    def __init__(self, dims: int = 3, choices: int = 3, horizon: int = 10) -> None:
-        self.dims, self.choices, self.horizon = dims, choices, horizon
-        self.observation_space = gym.spaces.MultiDiscrete([choices] * dims)
-        self.action_space = gym.spaces.MultiDiscrete([choices] * dims)
-        self._target = np.zeros(dims, np.int64)
+    def __init__(self, horizon: int) -> None:
+        self.horizon = horizon
+        self._target = np.zeros(0, np.int64)
         self._t = 0
 
     def _draw(self) -> np.ndarray:
-        self._target = self.np_random.integers(0, self.choices, self.dims)
-        return self._target.copy()
+        raise NotImplementedError
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         self._t = 0
-        return self._draw(), {}
+        self._target = self._draw()
+        return self._target.copy(), {}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         reward = float(np.mean(np.asarray(action) == self._target))
         self._t += 1
-        return self._draw(), reward, False, self._t >= self.horizon, {}
+        self._target = self._draw()
+        return self._target.copy(), reward, False, self._t >= self.horizon, {}
 
 
-class BitsEnv(gym.Env[np.ndarray, np.ndarray]):
-    """Copy ``n`` shown bits each step (MultiBinary actions and observations)."""
+class MatchEnv(_EchoTask):
+    """Name ``dims`` targets among ``choices`` each step (MultiDiscrete actions)."""
 
-    metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
-
-    def __init__(self, n: int = 6, horizon: int = 10) -> None:
-        self.n, self.horizon = n, horizon
-        self.observation_space = gym.spaces.MultiBinary(n)
-        self.action_space = gym.spaces.MultiBinary(n)
-        self._bits = np.zeros(n, np.int8)
-        self._t = 0
+    def __init__(self, dims: int = 3, choices: int = 3, horizon: int = 10) -> None:
+        super().__init__(horizon)
+        self.dims, self.choices = dims, choices
+        self.observation_space = gym.spaces.MultiDiscrete([choices] * dims)
+        self.action_space = gym.spaces.MultiDiscrete([choices] * dims)
 
     def _draw(self) -> np.ndarray:
-        self._bits = self.np_random.integers(0, 2, self.n).astype(np.int8)
-        return self._bits.copy()
+        return self.np_random.integers(0, self.choices, self.dims)
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
-        self._t = 0
-        return self._draw(), {}
 
-    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        reward = float(np.mean(np.asarray(action) == self._bits))
-        self._t += 1
-        return self._draw(), reward, False, self._t >= self.horizon, {}
+class BitsEnv(_EchoTask):
+    """Copy ``n`` shown bits each step (MultiBinary actions and observations)."""
+
+    def __init__(self, n: int = 6, horizon: int = 10) -> None:
+        super().__init__(horizon)
+        self.n = n
+        self.observation_space = gym.spaces.MultiBinary(n)
+        self.action_space = gym.spaces.MultiBinary(n)
+
+    def _draw(self) -> np.ndarray:
+        return self.np_random.integers(0, 2, self.n).astype(np.int8)
 
 
 TOYS = {
