@@ -79,6 +79,12 @@ class Batch:
     targets: Tensor | None = None
 
     @property
+    def transitions(self) -> int:
+        """Real transitions the batch holds (its mask's sum); ``env_steps - transitions`` were
+        simulated without being kept (idle copies, episodes dropped in flight)."""
+        return int(self.mask.sum())
+
+    @property
     def num_rows(self) -> int:
         """B (m episodes, or N copies)."""
         return int(self.mask.shape[0])

@@ -17,6 +17,8 @@ COLUMNS = (
     "update",
     "env_steps",
     "episodes",
+    "rollout/transitions",
+    "rollout/idle_share",
     "time/train_seconds",
     "time/rollout_seconds",
     "rollout/ep_return_mean",

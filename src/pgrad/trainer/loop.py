@@ -63,6 +63,8 @@ class TrainResult:
     run_dir: Path
     policy: MLPPolicy
     psi: str
+    transitions: int = 0
+    """Real transitions trained on (``env_steps`` also counts the steps of idle copies)."""
     failure: str | None = None
     """What went non-finite, when the run stopped for it."""
 
@@ -75,6 +77,8 @@ class TrainResult:
             "env_steps": self.env_steps,
             "updates": self.updates,
             "episodes": self.episodes,
+            "transitions": self.transitions,
+            "idle_steps": self.env_steps - self.transitions,
             "train_seconds": round(self.train_seconds, 4),
             "rollout_seconds": round(self.rollout_seconds, 4),
             "eval_seconds": round(self.eval_seconds, 4),
@@ -294,7 +298,7 @@ def finish(state: TrainState, run: Run, plotter: PlotWorker | None) -> TrainResu
         rollout_seconds=state.clock.rollout_seconds, eval_seconds=state.clock.eval_seconds,
         wall_seconds=time.perf_counter() - run.wall_start, evaluation=evaluation,
         target_return=run.target, run_dir=run.dir, policy=state.policy,
-        psi=state.cfg.recipe.name, failure=state.failure,
+        psi=state.cfg.recipe.name, failure=state.failure, transitions=c.transitions,
     )  # fmt: skip
     atomic_write_text(run.dir / "summary.json", dumps_strict(result.summary(), indent=2) + "\n")
     return result

@@ -40,6 +40,8 @@ class Counters:
     updates: int = 0
     env_steps: int = 0
     episodes: int = 0
+    transitions: int = 0
+    """Real transitions trained on; ``env_steps - transitions`` steps were simulated idle."""
 
 
 @dataclass
@@ -144,6 +146,7 @@ class TrainState:
         c = self.counters
         c.updates, c.env_steps = c.updates + 1, c.env_steps + batch.env_steps
         c.episodes += len(batch.episode_returns)
+        c.transitions += batch.transitions
         self.complete_episodes = batch.complete_episodes
         if batch.complete_episodes:
             self.recent.clear()  # an episodic batch reports its own m episodes
@@ -153,6 +156,8 @@ class TrainState:
         lengths = np.array([n for _, n in self.recent] or [math.nan], np.float64)
         row = {
             "update": c.updates, "env_steps": c.env_steps, "episodes": c.episodes,
+            "rollout/transitions": c.transitions,
+            "rollout/idle_share": 1.0 - batch.transitions / max(batch.env_steps, 1),
             "time/train_seconds": self.clock.train_seconds,
             "time/rollout_seconds": self.clock.rollout_seconds,
             "rollout/ep_return_mean": float(returns.mean()),
