@@ -110,31 +110,19 @@ class EpisodeSampler:
         if self._capacity == 0 or self._act != (head.action_shape, head.action_dtype):
             self._act = (head.action_shape, head.action_dtype)
             self._alloc(self._initial)
-        n, m, rng = self.num_envs, self.num_episodes, self.rng
+        n, rng = self.num_envs, self.rng
         actor = make_actor(policy)
         actor.begin(n)
         step, stepper, recurrent = self.stepper.step, self.stepper, actor.recurrent
         obs = stepper.reset()
-        episode = np.full(n, -1, np.int64)  # episode number each copy is running, -1 when idle
-        first = min(n, m)
-        episode[:first] = np.arange(first)
-        started, finished = first, 0
-        ep_env = np.zeros(m, np.int64)  # the copy that runs episode i ...
-        ep_start = np.zeros(m, np.int64)  # ... from this step on
-        ep_env[:first] = np.arange(first)
-        lengths = np.zeros(m, np.int64)
-        final_obs = np.zeros((m, self._obs_dim), self.stepper.obs_dtype)
+        book = _Episodes(n, self.num_episodes, self._obs_dim, stepper.obs_dtype)
         t = 0
         sample, env_action = actor.sample_with, actor.env_action
         obs_buf, act_buf, rew_buf, term_buf, trunc_buf = self._buffers()
         noise = actor.noise(rng, (NOISE_CHUNK, n))
-        while finished < m:
+        while book.finished < book.m:
             if t == self._capacity:
-                if t >= MAX_STEPS_PER_COLLECTION:
-                    raise PgradError(
-                        f"no episode batch completed in {t} steps; the environment may lack a "
-                        "time limit: set --max-episode-steps"
-                    )
+                self._check_horizon(t)
                 self._grow()
                 obs_buf, act_buf, rew_buf, term_buf, trunc_buf = self._buffers()
             obs_buf[t] = obs
@@ -146,26 +134,20 @@ class EpisodeSampler:
             act_buf[t] = actions
             obs, rew_buf[t], term_buf[t], trunc_buf[t] = step(env_action(actions))
             t += 1
-            ended = stepper.ended
-            if not ended.any():
-                continue
-            done = np.flatnonzero(ended & (episode >= 0))
-            ids = episode[done]
-            lengths[ids] = t - ep_start[ids]
-            final_obs[ids] = obs[done]
-            finished += ids.size
-            episode[done] = -1
-            if started < m:  # copies that ended take their autoreset step, then start anew
-                take = np.flatnonzero(ended)[: m - started]
-                new = np.arange(started, started + take.size)
-                episode[take] = new
-                ep_env[new] = take
-                ep_start[new] = t + 1
-                started += take.size
+            if stepper.ended.any():
+                book.end(stepper.ended, obs, t)
         ended_all = self._terminated[: t - 1] | self._truncated[: t - 1]
         env_steps = n * t - int(ended_all.sum())  # every ending but the last step's is followed
-        batch = self._gather(policy, ep_env, ep_start, lengths, final_obs)  # by a reset step
-        return dataclasses.replace(batch, env_steps=env_steps)
+        batch = self._gather(policy, book.env, book.start, book.lengths, book.final_obs)
+        return dataclasses.replace(batch, env_steps=env_steps)  # (by a reset step)
+
+    @staticmethod
+    def _check_horizon(t: int) -> None:
+        if t >= MAX_STEPS_PER_COLLECTION:
+            raise PgradError(
+                f"no episode batch completed in {t} steps; the environment may lack a time "
+                "limit: set --max-episode-steps"
+            )
 
     def _gather(
         self,
@@ -197,3 +179,41 @@ class EpisodeSampler:
         return make_batch(policy, steps, next_obs, self._log_probs, policy.initial_state(m),
                           episode_returns=returns,
                           episode_lengths=lengths, env_steps=0, complete_episodes=True)  # fmt: skip
+
+
+class _Episodes:
+    """Which copy runs which of the m episodes, from which step, and how each ended.
+
+    Episodes are numbered in the order they start; the first min(N, m) start at step 0, and a
+    copy whose episode ends starts the next number (after its autoreset step) while fewer than
+    m have started; otherwise it goes idle (``episode`` -1).
+    """
+
+    def __init__(self, n: int, m: int, obs_dim: int, obs_dtype: type[np.generic]) -> None:
+        self.m = m
+        first = min(n, m)
+        self.episode = np.full(n, -1, np.int64)  # episode number each copy runs, -1 when idle
+        self.episode[:first] = np.arange(first)
+        self.started, self.finished = first, 0
+        self.env = np.zeros(m, np.int64)  # the copy that runs episode i ...
+        self.start = np.zeros(m, np.int64)  # ... from this step on
+        self.env[:first] = np.arange(first)
+        self.lengths = np.zeros(m, np.int64)
+        self.final_obs = np.zeros((m, obs_dim), obs_dtype)
+
+    def end(self, ended: np.ndarray, obs: np.ndarray, t: int) -> None:
+        """Record the episodes that ended at the step before ``t``; start new ones in their
+        copies while fewer than m have started."""
+        done = np.flatnonzero(ended & (self.episode >= 0))
+        ids = self.episode[done]
+        self.lengths[ids] = t - self.start[ids]
+        self.final_obs[ids] = obs[done]
+        self.finished += ids.size
+        self.episode[done] = -1
+        if self.started < self.m:  # copies that ended take their autoreset step, then start anew
+            take = np.flatnonzero(ended)[: self.m - self.started]
+            new = np.arange(self.started, self.started + take.size)
+            self.episode[take] = new
+            self.env[new] = take
+            self.start[new] = t + 1
+            self.started += take.size
