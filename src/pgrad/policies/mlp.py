@@ -245,6 +245,16 @@ class MLPPolicy(nn.Module):
         """log pi(a|s) [B], with autograd; see :meth:`evaluate_actions`."""
         return self.evaluate_actions(obs, actions)[0]
 
+    def _rows(
+        self, obs: Tensor, mask: Tensor, starts: Tensor | None, state: Tensor | None
+    ) -> tuple[Tensor, Tensor]:
+        """The core over rows of obs [B, T, ...]: outputs [B, T, H] and states after [B, T, S]."""
+        if self.core is None or mask.dim() != 2 or starts is None or state is None:
+            raise ValueError("a recurrent policy evaluates rows [B, T] with starts and a state")
+        b, t = mask.shape
+        x = self.normalize(obs.reshape(b * t, *obs.shape[2:])).reshape(b, t, -1)
+        return self.core.sequence(x, starts, state)
+
     def evaluate_steps(
         self, obs: Tensor, actions: Tensor, mask: Tensor, starts: Tensor | None = None,
         state: Tensor | None = None,
@@ -262,11 +272,8 @@ class MLPPolicy(nn.Module):
             valid = mask.bool()
             flat = self._outputs(self.normalize(obs[valid]), actions[valid])
             return tuple(torch.zeros_like(mask).masked_scatter(valid, v) for v in flat)  # type: ignore[return-value]
-        if mask.dim() != 2 or starts is None or state is None:
-            raise ValueError("a recurrent policy evaluates rows [B, T] with starts and a state")
         b, t = mask.shape
-        x = self.normalize(obs.reshape(b * t, *obs.shape[2:])).reshape(b, t, -1)
-        h, _ = self.core.sequence(x, starts, state)
+        h, _ = self._rows(obs, mask, starts, state)
         flat = self._outputs(h.reshape(b * t, -1), actions.reshape(b * t, *actions.shape[2:]))
         return tuple(v.reshape(b, t) * mask for v in flat)  # type: ignore[return-value]
 
@@ -278,11 +285,8 @@ class MLPPolicy(nn.Module):
         if self.core is None:
             valid = mask.bool()
             return torch.zeros_like(mask).masked_scatter(valid, self.value(obs[valid]))
-        if mask.dim() != 2 or starts is None or state is None:
-            raise ValueError("a recurrent policy evaluates rows [B, T] with starts and a state")
         b, t = mask.shape
-        x = self.normalize(obs.reshape(b * t, *obs.shape[2:])).reshape(b, t, -1)
-        h, _ = self.core.sequence(x, starts, state)
+        h, _ = self._rows(obs, mask, starts, state)
         return self._value(h.reshape(b * t, -1)).reshape(b, t) * mask
 
     def rollout_outputs(
@@ -306,8 +310,7 @@ class MLPPolicy(nn.Module):
                     next_values[valid] = self.value(next_obs[valid])
                 return log_prob, values, next_values
             b, t = mask.shape
-            x = self.normalize(obs.reshape(b * t, *obs.shape[2:])).reshape(b, t, -1)
-            h, after = self.core.sequence(x, starts, state)
+            h, after = self._rows(obs, mask, starts, state)
             flat_actions = actions.reshape(b * t, *actions.shape[2:])
             log_prob, _, values = self._outputs(h.reshape(b * t, -1), flat_actions)
             nxt = self.normalize(next_obs.reshape(b * t, *next_obs.shape[2:]))
