@@ -97,3 +97,44 @@ def test_a_state_dict_of_other_shapes_is_refused() -> None:
     other = Adam([{"params": list(model.parameters()), "lr": 0.1}])
     with pytest.raises(ValueError, match="other parameter groups"):
         other.load_state_dict(optimizer.state_dict())
+
+
+@pytest.mark.parametrize("rates", [(0.01, 0.01), (0.01, 0.003)])
+def test_flat_buffers_step_as_one_tensor_with_the_same_bits(rates: tuple[float, float]) -> None:
+    """Parameters and gradients that are views of one buffer (as every policy's are) step a
+    group, or every group at once when they share a rate, in one operation per moment: the same
+    numbers as parameter by parameter."""
+    from pgrad.policies.flat import flatten_parameters
+
+    flat, plain = _model(3), _model(3)
+    flatten_parameters(flat, list(flat.parameters()))
+
+    def groups(model: torch.nn.Module) -> list[dict]:
+        return [{"params": list(model[0].parameters()), "lr": rates[0]},
+                {"params": list(model[2].parameters()), "lr": rates[1]}]  # fmt: skip
+
+    fused, reference = Adam(groups(flat), eps=1e-5), Adam(groups(plain), eps=1e-5)
+    assert fused._spans[0] is not None and fused._all is not None
+    x = torch.randn(8, 3, generator=torch.Generator().manual_seed(4))
+    for k in range(12):
+        for model, optimizer in ((flat, fused), (plain, reference)):
+            for p in model.parameters():  # in place, as the NumPy backward pass writes them
+                if p.grad is not None:
+                    p.grad.zero_()
+            loss = model(x).square().mean() * (k + 1)
+            grads = torch.autograd.grad(loss, list(model.parameters()))
+            for p, g in zip(model.parameters(), grads, strict=True):
+                if p.grad is None:
+                    p.grad = g.clone()
+                else:
+                    p.grad.copy_(g)
+            optimizer.step()
+        assert fused.gradient_span() is not None  # the fused path was the one taken
+        for a, b in zip(flat.parameters(), plain.parameters(), strict=True):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+    saved = fused.state_dict()
+    again = Adam(groups(flat), eps=1e-5)
+    again.load_state_dict(saved)  # in place, into the views of the moment buffers
+    assert again._all is not None
+    torch.testing.assert_close(again._all[1], fused._all[1], rtol=0, atol=0)
+    assert all(s["step"] == 12 for s in again.state.values())

@@ -15,6 +15,12 @@ step, with several parameter groups and parameters that receive no gradient on s
 t counts the steps in which that parameter had a gradient (as in PyTorch). :meth:`Adam.state_dict`
 uses ``torch.optim.Adam``'s layout (state keyed by parameter index), so either optimiser can load
 the other's state.
+
+A group whose parameters, and at a step their gradients, are consecutive views of one buffer
+each (:mod:`pgrad.policies.flat`) steps as one tensor: the same five element-wise operations over
+the group's slice instead of five per parameter (the moments are views of one buffer too). The
+arithmetic per element is the same, so both ways give the same bits; per-parameter steps count
+for every parameter.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+
+from pgrad.policies.flat import flat_span
 
 
 class Adam:
@@ -41,9 +49,24 @@ class Adam:
         self.param_groups = [dict(group, params=list(group["params"])) for group in param_groups]
         self.betas = betas
         self.eps = eps
-        self.state: dict[nn.Parameter, dict[str, Any]] = {
-            p: _fresh(p) for group in self.param_groups for p in group["params"]
-        }
+        self.state: dict[nn.Parameter, dict[str, Any]] = {}
+        self._spans = _Span.groups([g["params"] for g in self.param_groups], self.state)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state.setdefault(p, _fresh(p))
+        self._grads: list[Tensor | None] = []
+        self._grad_span: Tensor | None = None
+        self._all = self._joint_span()
+
+    def _joint_span(self) -> tuple[Tensor, Tensor, Tensor] | None:
+        """(parameters, first moments, second moments) of every group as single 1-D tensors,
+        when each is one consecutive span of a single buffer; else None."""
+        if any(s is None for s in self._spans):
+            return None
+        spans = [s for s in self._spans if s is not None]
+        joint = [flat_span([getattr(s, name) for s in spans])
+                 for name in ("param", "exp_avg", "exp_avg_sq")]  # fmt: skip
+        return None if any(j is None for j in joint) else tuple(joint)  # type: ignore[return-value]
 
     def state_dict(self) -> dict[str, Any]:
         """The optimiser's state in ``torch.optim.Adam``'s layout, keyed by parameter index.
@@ -84,14 +107,27 @@ class Adam:
             mine.update({k: v for k, v in g.items() if k not in ("params", "betas", "eps")})
             for i, p in zip(g["params"], mine["params"], strict=True):
                 s = saved.get(int(i))
+                mine_state = self.state[p]  # moments copied in place: they may be views
                 if s is None:
-                    self.state[p] = _fresh(p)
+                    mine_state["step"] = 0
+                    mine_state["exp_avg"].zero_()
+                    mine_state["exp_avg_sq"].zero_()
                     continue
                 if s["exp_avg"].shape != p.shape or s["exp_avg_sq"].shape != p.shape:
                     raise ValueError(f"optimizer state of parameter {i} does not match its shape")
-                self.state[p] = {"step": int(float(s["step"])),
-                                 "exp_avg": s["exp_avg"].to(p.dtype).clone(),
-                                 "exp_avg_sq": s["exp_avg_sq"].to(p.dtype).clone()}  # fmt: skip
+                mine_state["step"] = int(float(s["step"]))
+                mine_state["exp_avg"].copy_(s["exp_avg"])
+                mine_state["exp_avg_sq"].copy_(s["exp_avg_sq"])
+
+    def gradient_span(self) -> Tensor | None:
+        """Every group's gradients as one 1-D tensor, when they are consecutive views of one
+        buffer (:mod:`pgrad.policies.flat`); else None."""
+        grads = [p.grad for group in self.param_groups for p in group["params"]]
+        if len(grads) != len(self._grads) or any(
+                g is not h for g, h in zip(grads, self._grads, strict=False)):  # fmt: skip
+            self._grads = grads
+            self._grad_span = None if any(g is None for g in grads) else flat_span(grads)  # type: ignore[arg-type]
+        return self._grad_span
 
     def zero_grad(self) -> None:
         """Drop every parameter's gradient (``set_to_none``, as PyTorch does by default)."""
@@ -102,22 +138,110 @@ class Adam:
     @torch.no_grad()
     def step(self) -> None:
         """One Adam step for every parameter that has a gradient."""
-        beta1, beta2 = self.betas
-        for group in self.param_groups:
+        if self._step_all_at_once():
+            return
+        for group, span in zip(self.param_groups, self._spans, strict=True):
             lr = group["lr"]
+            if span is not None and span.ready(self.state):
+                for p in group["params"]:
+                    self.state[p]["step"] += 1
+                t = self.state[group["params"][0]]["step"]
+                self._update(span.param, span.grad(), span.exp_avg, span.exp_avg_sq, lr, t)
+                continue
             for p in group["params"]:
                 grad: Tensor | None = p.grad
                 if grad is None:
                     continue
                 state = self.state[p]
                 state["step"] += 1
-                t = state["step"]
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                step_size = lr / (1 - beta1**t)
-                denom = (exp_avg_sq.sqrt() / (1 - beta2**t) ** 0.5).add_(self.eps)
-                p.addcdiv_(exp_avg, denom, value=-step_size)
+                self._update(p, grad, state["exp_avg"], state["exp_avg_sq"], lr, state["step"])
+
+    def _step_all_at_once(self) -> bool:
+        """Step every group as one tensor when they are consecutive views of one buffer, with
+        one learning rate and one step count (one optimiser over a policy and its value
+        function, as most settings have it); return whether it did."""
+        if self._all is None or len({g["lr"] for g in self.param_groups}) != 1:
+            return False
+        if not all(s is not None and s.ready(self.state) for s in self._spans):
+            return False
+        counts = {self.state[g["params"][0]]["step"] for g in self.param_groups}
+        grad = self.gradient_span()
+        if len(counts) != 1 or grad is None:
+            return False
+        for p in self.state:
+            self.state[p]["step"] += 1
+        param, exp_avg, exp_avg_sq = self._all
+        self._update(param, grad, exp_avg, exp_avg_sq, self.param_groups[0]["lr"],
+                     self.state[self.param_groups[0]["params"][0]]["step"])  # fmt: skip
+        return True
+
+    def _update(
+        self, p: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor, lr: float, t: int
+    ) -> None:
+        beta1, beta2 = self.betas
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        step_size = lr / (1 - beta1**t)
+        denom = (exp_avg_sq.sqrt() / (1 - beta2**t) ** 0.5).add_(self.eps)
+        p.addcdiv_(exp_avg, denom, value=-step_size)
+
+
+class _Span:
+    """A group stored as consecutive views of one buffer: its parameters, moments and (when they
+    are views too) gradients as single 1-D tensors."""
+
+    def __init__(self, params: list[nn.Parameter], param: Tensor, exp_avg: Tensor,
+                 exp_avg_sq: Tensor) -> None:  # fmt: skip
+        self.params = params
+        self.param, self.exp_avg, self.exp_avg_sq = param, exp_avg, exp_avg_sq
+        self._grads: list[Tensor | None] = []
+        self._grad: Tensor | None = None
+
+    @classmethod
+    def groups(cls, groups: list[list[nn.Parameter]], state: dict[nn.Parameter, dict[str, Any]]
+               ) -> list[_Span | None]:  # fmt: skip
+        """The span of each group whose parameters are consecutive views of one buffer (None
+        for the others), with its moments views of two buffers shared by all groups (so that
+        consecutive groups have consecutive moments); each parameter's state is a view too."""
+        params = [flat_span(list(g)) if len(set(g)) == len(g) else None for g in groups]
+        total = sum(p.numel() for p in params if p is not None)
+        dtype = next((p.dtype for p in params if p is not None), torch.float32)
+        moments = torch.zeros(total, dtype=dtype), torch.zeros(total, dtype=dtype)
+        spans: list[_Span | None] = []
+        offset = 0
+        for group, param in zip(groups, params, strict=True):
+            if param is None:
+                spans.append(None)
+                continue
+            n = param.numel()
+            span = cls(group, param, *(m[offset : offset + n] for m in moments))
+            spans.append(span)
+            offset += n
+            inner = 0
+            for p in group:
+                k = p.numel()
+                m, v = (x[inner : inner + k].view(p.shape) for x in (span.exp_avg, span.exp_avg_sq))
+                state[p] = {"step": 0, "exp_avg": m, "exp_avg_sq": v}
+                inner += k
+        return spans
+
+    def ready(self, state: dict[nn.Parameter, dict[str, Any]]) -> bool:
+        """Whether this step can be taken on the whole span: every gradient a view of one buffer
+        and every parameter at the same step count."""
+        grads = [p.grad for p in self.params]
+        if any(g is not h for g, h in zip(grads, self._grads, strict=False)) or len(
+                grads) != len(self._grads):  # fmt: skip
+            self._grads = grads
+            self._grad = flat_span(grads)  # type: ignore[arg-type]
+        if self._grad is None:
+            return False
+        first = state[self.params[0]]["step"]
+        return all(state[p]["step"] == first for p in self.params)
+
+    def grad(self) -> Tensor:
+        """The gradients as one 1-D tensor (after :meth:`ready`)."""
+        assert self._grad is not None
+        return self._grad
 
 
 def _fresh(p: Tensor) -> dict[str, Any]:

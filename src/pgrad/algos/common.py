@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from gymnasium.vector import VectorEnv
 from torch import Tensor
@@ -116,7 +117,32 @@ def step(optimizer: Adam, loss: Tensor, policy: MLPPolicy, max_grad_norm: float)
         raise NonFiniteError(f"the loss is {float(loss.detach())}")
     optimizer.zero_grad()
     loss.backward()
-    params = [p for p in policy.parameters() if p.grad is not None]
+    return clip_and_step(optimizer, max_grad_norm)
+
+
+def clip_and_step(optimizer: Adam, max_grad_norm: float) -> float:
+    """Clip the global norm of the gradients in ``.grad`` (if ``max_grad_norm`` > 0), take the
+    optimiser's step, and return the norm before clipping.
+
+    As ``torch.nn.utils.clip_grad_norm_``: the gradients are scaled by
+    min(1, max_grad_norm / (norm + 1e-6)); when they are views of one buffer
+    (:mod:`pgrad.policies.flat`) that is one operation on the buffer.
+
+    Raises:
+        NonFiniteError: the gradient's norm is NaN or infinite (nothing is stepped).
+    """
+    span = optimizer.gradient_span()
+    if span is not None:
+        flat = span.numpy()
+        norm = float(np.sqrt(np.dot(flat, flat)))
+        if max_grad_norm > 0 and norm > max_grad_norm - 1e-6:
+            flat *= np.float32(min(max_grad_norm / (norm + 1e-6), 1.0))
+        if not math.isfinite(norm):
+            optimizer.zero_grad()
+            raise NonFiniteError(f"the gradient's norm is {norm}")
+        optimizer.step()
+        return norm
+    params = [p for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
     if max_grad_norm > 0:
         norm = torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
     else:

@@ -2,7 +2,8 @@
 
 Psi_t = GAE(gamma, lambda) advantages, computed once per rollout; each minibatch step minimises
 the clipped-ratio surrogate (:func:`pgrad.losses.clipped_surrogate_loss`) plus the value loss
-(optionally clipped) minus the entropy bonus. Epochs stop early when the approximate KL between
+(optionally clipped) minus the entropy bonus, through the network's NumPy or autograd backward
+pass (:mod:`pgrad.policies.backprop`). Epochs stop early when the approximate KL between
 the rollout's policy and the current one passes ``target_kl`` (if set).
 """
 
@@ -12,15 +13,17 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import torch
 
 from pgrad.algos.adam import Adam
-from pgrad.algos.common import RolloutConfig, estimate, step
+from pgrad.algos.common import RolloutConfig, clip_and_step, estimate
 from pgrad.algos.common import fixed_length_sampler as make_sampler
 from pgrad.config import EvalConfig, OptimConfig, require, require_nonnegative, require_positive_int
+from pgrad.errors import NonFiniteError
 from pgrad.estimators.advantages import standardize
-from pgrad.losses.policy import clipped_surrogate_loss
-from pgrad.losses.value import value_loss
+from pgrad.losses.gradients import clipped_surrogate_grad, mean_grad, value_loss_grad
+from pgrad.policies.backprop import Backprop, make_backprop
 from pgrad.policies.mlp import MLPPolicy
 from pgrad.rollout.batch import Batch
 from pgrad.types import Metrics
@@ -82,15 +85,17 @@ def update(
 ) -> Metrics:
     """``update_epochs`` passes of ``num_minibatches`` minibatch steps over the rollout."""
     batch = estimate(batch, cfg)
+    learner = make_backprop(policy)
     stats: dict[str, list[float]] = {k: [] for k in ("pg", "vf", "ent", "kl", "clip", "norm")}
     epochs = 0
-    for _ in range(cfg.update_epochs):
-        epochs += 1
-        for mb in batch.minibatches(cfg.num_minibatches, generator):
-            for key, value in minibatch_step(policy, optimizer, mb, cfg).items():
-                stats[key].append(value)
-        if cfg.target_kl > 0 and stats["kl"][-1] > cfg.target_kl:
-            break
+    with np.errstate(over="ignore", invalid="ignore"):  # non-finite values raise NonFiniteError
+        for _ in range(cfg.update_epochs):
+            epochs += 1
+            for mb in batch.minibatches(cfg.num_minibatches, generator):
+                for key, value in minibatch_step(learner, optimizer, mb, cfg).items():
+                    stats[key].append(value)
+            if cfg.target_kl > 0 and stats["kl"][-1] > cfg.target_kl:
+                break
 
     def mean(key: str) -> float:
         return sum(stats[key]) / len(stats[key])
@@ -102,29 +107,36 @@ def update(
     }  # fmt: skip
 
 
-def minibatch_step(
-    policy: MLPPolicy, optimizer: Adam, mb: Batch, cfg: PPOConfig
-) -> dict[str, float]:
+def minibatch_step(learner: Backprop, optimizer: Adam, mb: Batch, cfg: PPOConfig
+                   ) -> dict[str, float]:  # fmt: skip
     """One optimiser step on a minibatch's clipped surrogate, value loss and entropy bonus (a
-    flat minibatch [B], or whole rows [B, T] for a recurrent policy)."""
+    flat minibatch [B], or whole rows [B, T] for a recurrent policy).
+
+    The losses are those of :mod:`pgrad.losses`; their gradients with respect to log pi, V and
+    the entropy (:mod:`pgrad.losses.gradients`) go back through the network by ``learner``.
+
+    Raises:
+        NonFiniteError: the loss or the gradient is NaN or infinite (nothing is stepped).
+    """
     assert mb.advantages is not None and mb.targets is not None and mb.log_probs is not None
-    mask = mb.mask
-    log_probs, entropy, values = policy.evaluate_steps(
-        mb.obs, mb.actions, mask, mb.starts, mb.initial_state
-    )
-    adv = standardize(mb.advantages, mask) if cfg.normalize_advantages else mb.advantages
-    pg = clipped_surrogate_loss(log_probs, mb.log_probs, adv, mask, cfg.clip_coef)
+    out = learner.forward(mb)
+    mask = mb.mask.numpy()
+    adv = mb.advantages.numpy()
+    if cfg.normalize_advantages:
+        adv = standardize(adv, mask)
+    pg, d_log_prob, ratio = clipped_surrogate_grad(out.log_prob, mb.log_probs.numpy(), adv, mask,
+                                                   cfg.clip_coef)  # fmt: skip
     clip = cfg.value_clip if cfg.value_clip > 0 else None
-    vf = value_loss(values, mb.targets, mask, mb.values, clip)
-    count = mask.sum().clamp_min(1.0)
-    ent = (entropy * mask).sum() / count
-    loss = pg + cfg.value_coef * vf
-    if cfg.entropy_coef > 0:
-        loss = loss - cfg.entropy_coef * ent
-    norm = step(optimizer, loss, policy, cfg.optim.max_grad_norm)
-    with torch.no_grad():
-        log_ratio = log_probs - mb.log_probs
-        kl = ((log_ratio.exp() - 1 - log_ratio) * mask).sum() / count
-        clipped = ((log_ratio.exp() - 1).abs() > cfg.clip_coef).float()
-    return {"pg": pg.item(), "vf": vf.item(), "ent": ent.item(), "kl": kl.item(),
-            "clip": float((clipped * mask).sum() / count), "norm": norm}  # fmt: skip
+    old_values = mb.values.numpy() if clip is not None else None
+    vf, d_value = value_loss_grad(out.value, mb.targets.numpy(), mask, old_values, clip)
+    ent, d_entropy = mean_grad(out.entropy, mask)
+    loss = pg + cfg.value_coef * vf - cfg.entropy_coef * ent
+    if not math.isfinite(loss):
+        raise NonFiniteError(f"the loss is {loss}")
+    learner.backward(d_log_prob, -cfg.entropy_coef * d_entropy, cfg.value_coef * d_value)
+    norm = clip_and_step(optimizer, cfg.optim.max_grad_norm)
+    count = max(float(mask.sum()), 1.0)
+    log_ratio = out.log_prob - mb.log_probs.numpy()
+    kl = float(((ratio - 1.0 - log_ratio) * mask).sum()) / count
+    clipped = float(((np.abs(ratio - 1.0) > cfg.clip_coef) * mask).sum())
+    return {"pg": pg, "vf": vf, "ent": ent, "kl": kl, "clip": clipped / count, "norm": norm}

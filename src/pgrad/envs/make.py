@@ -15,6 +15,7 @@ import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import gymnasium as gym
@@ -24,6 +25,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from pgrad.config import EnvConfig
 from pgrad.envs.finite import register_envs
 from pgrad.envs.observations import observation_layout
+from pgrad.envs.serial import SerialVectorEnv
 from pgrad.errors import PgradError
 
 
@@ -225,12 +227,24 @@ def _make_vec(cfg: EnvConfig, env_id: str, num_envs: int) -> VectorEnv:
         {} if mode == "vector_entry_point" else {"autoreset_mode": AutoresetMode.NEXT_STEP}
     )
     try:
+        if mode == "sync":  # in this process: pgrad's lean SyncVectorEnv (pgrad.envs.serial)
+            return SerialVectorEnv([partial(_make_one, env_id, kwargs, wrappers)] * num_envs)
         return gym.make_vec(env_id, num_envs, vectorization_mode=mode, vector_kwargs=vector_kwargs,
                             wrappers=wrappers or None, **kwargs)  # fmt: skip
     except Exception as exc:  # any failure of someone else's constructor is an error of input
         extra = f" with env_kwargs {cfg.kwargs()}" if cfg.env_kwargs else ""
         hint = "; install what it needs" if isinstance(exc, ImportError) else ""
         raise PgradError(f"cannot create {env_id}{extra}: {_one_line(exc)}{hint}") from None
+
+
+def _make_one(env_id: str, kwargs: dict[str, Any],
+              wrappers: list[Callable[[gym.Env[Any, Any]], gym.Env[Any, Any]]]
+              ) -> gym.Env[Any, Any]:  # fmt: skip
+    """One copy, as ``gym.make_vec`` makes each: ``gym.make`` and then the wrappers."""
+    env = gym.make(env_id, **kwargs)
+    for wrapper in wrappers:
+        env = wrapper(env)
+    return env
 
 
 ATARI_FRAME_STACK = 4

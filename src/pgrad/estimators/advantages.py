@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from pgrad.estimators.returns import check_episode_batch
+from pgrad.estimators.returns import check_episode_batch, reverse_scan
 
 
 def td_residuals(
@@ -64,12 +64,7 @@ def gae(
     )  # fmt: skip
     delta = td_residuals(rewards, values, next_values, terminated, gamma=gamma) * mask
     carry = gamma * gae_lambda * (~(terminated | truncated)).to(rewards.dtype) * mask
-    out = torch.zeros_like(rewards)
-    running = torch.zeros_like(rewards[:, 0])
-    for t in range(rewards.shape[1] - 1, -1, -1):
-        running = delta[:, t] + carry[:, t] * running
-        out[:, t] = running
-    return out
+    return reverse_scan(delta, carry)
 
 
 def batch_mean_baseline(weights: Tensor, mask: Tensor) -> Tensor:
@@ -106,8 +101,10 @@ def value_baseline(weights: Tensor, values: Tensor, mask: Tensor, *, gamma: floa
 
 
 def standardize(x: Tensor, mask: Tensor, eps: float = 1e-8) -> Tensor:
-    """(x - mean) / (std + eps) over the real steps (``mask`` 1.0); 0.0 elsewhere. [B, T]."""
-    count = mask.sum().clamp_min(1.0)
+    """(x - mean) / (std + eps) over the real steps (``mask`` 1.0); 0.0 elsewhere. [B, T].
+
+    The same operations serve NumPy arrays (the fast update path's minibatches)."""
+    count = max(float(mask.sum()), 1.0)
     mean = (x * mask).sum() / count
     var = (((x - mean) * mask) ** 2).sum() / count
-    return (x - mean) / (var.sqrt() + eps) * mask
+    return (x - mean) / (var**0.5 + eps) * mask

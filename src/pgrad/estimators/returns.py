@@ -5,6 +5,7 @@ See :mod:`pgrad.types` for the padding and end-of-step conventions.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -73,13 +74,30 @@ def returns_to_go(rewards: Tensor, mask: Tensor, *, gamma: float) -> Tensor:
         float [m, T]: G_t on real steps, 0.0 on padding.
     """
     check_episode_batch(rewards=rewards, mask=mask)
-    out = torch.zeros_like(rewards)
-    running = torch.zeros_like(rewards[:, 0])
-    masked = rewards * mask
-    for t in range(rewards.shape[1] - 1, -1, -1):
-        running = masked[:, t] + gamma * running
-        out[:, t] = running
-    return out * mask
+    return reverse_scan(rewards * mask, torch.full_like(rewards, gamma)) * mask
+
+
+def reverse_scan(x: Tensor, c: Tensor) -> Tensor:
+    """y_t = x_t + c_t y_{t+1} along time, from y_T = 0: the recursion of returns and GAE.
+
+    Args:
+        x, c: float [B, T].
+
+    Returns:
+        float [B, T], y.
+
+    The recursion runs over T in NumPy, one [B] column per step: a PyTorch operation per step
+    costs several times a NumPy one at this size (a 2048-step rollout took 20 ms through PyTorch,
+    a few through NumPy); the arithmetic is the same, operation for operation.
+    """
+    xs = np.ascontiguousarray(x.detach().numpy().T)
+    cs = np.ascontiguousarray(c.detach().numpy().T)
+    out = np.empty_like(xs)
+    running = np.zeros_like(xs[0])
+    for t in range(xs.shape[0] - 1, -1, -1):
+        running = xs[t] + cs[t] * running
+        out[t] = running
+    return torch.from_numpy(np.ascontiguousarray(out.T))
 
 
 def reward_to_go(rewards: Tensor, mask: Tensor, *, gamma: float) -> Tensor:

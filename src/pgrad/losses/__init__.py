@@ -1,4 +1,5 @@
-"""Surrogate losses: pure functions over batched tensors (they import only torch)."""
+"""Surrogate losses: pure functions over batched tensors, and their closed-form gradients over
+NumPy arrays (:mod:`pgrad.losses.gradients`)."""
 
 from pgrad.losses.policy import clipped_surrogate_loss, score_function_loss
 from pgrad.losses.value import value_loss

@@ -39,6 +39,7 @@ from pgrad.envs.observations import observation_layout
 from pgrad.envs.spaces import space_from_json, space_to_json
 from pgrad.errors import PgradError
 from pgrad.policies.encoders import ObservationEncoder
+from pgrad.policies.flat import flatten_parameters
 from pgrad.policies.heads import ActionHead, make_head
 from pgrad.policies.recurrent import RecurrentCore
 
@@ -349,10 +350,15 @@ class MLPPolicy(nn.Module):
 
 
 def build_policy(spec: PolicySpec, seed: int) -> MLPPolicy:
-    """A freshly initialised policy; the same spec and seed give the same weights."""
+    """A freshly initialised policy; the same spec and seed give the same weights.
+
+    Its parameters are views of one buffer, and their gradients of another
+    (:mod:`pgrad.policies.flat`), in the order of the optimiser's groups."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return MLPPolicy(spec)
+        policy = MLPPolicy(spec)
+    flatten_parameters(policy, [*policy.policy_parameters(), *policy.value_parameters()])
+    return policy
 
 
 def _orthogonal(layer: nn.Linear, gain: float) -> nn.Linear:

@@ -32,6 +32,7 @@ class CategoricalHead(nn.Module):
     """
 
     numpy_form = True
+    numpy_grad = True
     action_shape: tuple[int, ...] = ()
     action_dtype = np.int64
 
@@ -56,6 +57,30 @@ class CategoricalHead(nn.Module):
     def mode(self, out: Tensor) -> Tensor:
         """argmax of the logits, int64 [B]."""
         return out.argmax(dim=1)
+
+    def log_prob_entropy_np(
+        self, out: np.ndarray, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """NumPy form of :meth:`log_prob_entropy`, and what :meth:`backward_np` needs."""
+        shifted = out - out.max(axis=1, keepdims=True)
+        logp_all = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        p = np.exp(logp_all)
+        entropy = -(p * logp_all).sum(axis=1)
+        rows = np.arange(out.shape[0])
+        actions = actions.astype(np.int64)
+        return logp_all[rows, actions], entropy, (p, logp_all, entropy, actions)
+
+    def backward_np(
+        self, saved: tuple[np.ndarray, ...], d_log_prob: np.ndarray, d_entropy: np.ndarray
+    ) -> np.ndarray:
+        """dL/d logits [B, n] from dL/d log pi and dL/dH [B].
+
+        d log pi(a) / d logits = onehot(a) - p;  dH / d logits = -p (log p + H).
+        """
+        p, logp_all, entropy, actions = saved
+        d_out = -(d_log_prob[:, None] + d_entropy[:, None] * (logp_all + entropy[:, None])) * p
+        d_out[np.arange(p.shape[0]), actions] += d_log_prob
+        return d_out
 
     def sample_np(self, out: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """argmax(logits - noise), int64 [N]; overwrites ``out``."""

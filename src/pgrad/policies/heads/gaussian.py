@@ -26,6 +26,7 @@ class GaussianHead(nn.Module):
     """
 
     numpy_form = True
+    numpy_grad = True
     action_dtype = np.float32
 
     def __init__(self, low: np.ndarray, high: np.ndarray, init_log_std: float = 0.0) -> None:
@@ -54,6 +55,35 @@ class GaussianHead(nn.Module):
         entropy = (0.5 + HALF_LOG_TWO_PI + log_std).sum().expand(out.shape[0])
         return log_prob, entropy
 
+    def log_prob_entropy_np(
+        self, out: np.ndarray, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """NumPy form of :meth:`log_prob_entropy`, and what :meth:`backward_np` needs."""
+        log_std = np.clip(self._log_std_np, *LOG_STD_BOUNDS)
+        inv_std = np.exp(-log_std)
+        z = (actions - out) * inv_std
+        log_prob = (-0.5 * z * z).sum(-1) - float(log_std.sum() + HALF_LOG_TWO_PI * z.shape[-1])
+        entropy = np.full(out.shape[0], (0.5 + HALF_LOG_TWO_PI) * z.shape[-1] + log_std.sum(),
+                          out.dtype)  # fmt: skip
+        return log_prob, entropy, (z, inv_std)
+
+    def backward_np(
+        self, saved: tuple[np.ndarray, np.ndarray], d_log_prob: np.ndarray, d_entropy: np.ndarray
+    ) -> np.ndarray:
+        """dL/d mean [B, d] from dL/d log pi and dL/dH [B]; writes dL/d log_std into its grad.
+
+        d log pi / d mean = z / std and d log pi / d log_std = z^2 - 1 (z = (a - mean) / std);
+        dH / d log_std = 1; the clamp passes the gradient inside its bounds (inclusive).
+        """
+        z, inv_std = saved
+        d_z = d_log_prob[:, None] * z
+        d_log_std = (d_z * z).sum(0) - float(d_log_prob.sum()) + float(d_entropy.sum())
+        low, high = LOG_STD_BOUNDS
+        raw = self._log_std_np
+        d_log_std *= (raw >= low) & (raw <= high)
+        _grad_view(self.log_std)[...] = d_log_std
+        return d_z * inv_std
+
     def noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         """Standard normal draws, float32 [*shape, d]."""
         return rng.standard_normal((*shape, self.num_outputs), dtype=np.float32)
@@ -79,6 +109,13 @@ class GaussianHead(nn.Module):
         """Actions clipped to the Box bounds."""
         return np.clip(actions, self._low, self._high)
 
+
+
+def _grad_view(param: nn.Parameter) -> np.ndarray:
+    """The parameter's gradient as a NumPy view (allocated as zeros where there is none)."""
+    if param.grad is None:
+        param.grad = torch.zeros_like(param)
+    return param.grad.numpy()
 
 
 def box_dim(space: gym.Space[Any], head: str) -> int:
