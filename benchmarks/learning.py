@@ -106,6 +106,10 @@ SUITES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
         for algo, kw in MUJOCO.items()
         for env in ("HalfCheetah-v5", "Hopper-v5")
     ],
+    "mujoco-ppo": [  # issue 12: PPO's 1M-step curves on HalfCheetah, 5 seeds (--seeds 5)
+        ("HalfCheetah-v5", "ppo", {"total_env_steps": 1_000_000, "target_return": "none",
+                                   "eval_episodes": 10, "eval_interval": 50, **MUJOCO["ppo"]}),
+    ],
     "halfcheetah-tuned": [
         (
             "HalfCheetah-v5",

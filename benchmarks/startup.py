@@ -8,7 +8,8 @@ Part 1 imports the libraries the default run needs, in the order the run imports
 interpreter, and prints the seconds each adds (what is already loaded is not counted twice).
 Part 2 runs ``pgrad train --seed k --no-progress`` as a user does and splits each process's wall
 time with the figures of its ``summary.json``: training (sampling, updates, logging), evaluation
-(after every update, with the 1000-episode confirmation), and the rest (interpreter start,
+(the default schedule: every 5 updates, within the evaluation budget, with the sequential
+confirmation), and the rest (interpreter start,
 imports, argument parsing, environment creation, and writing the checkpoints, plot and summary).
 It also prints each run's training throughput against its rollout limit (``summary.json``'s
 ``steps_per_second`` and ``rollout_steps_per_second``).

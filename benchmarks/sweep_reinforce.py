@@ -56,7 +56,8 @@ def run(setting: dict[str, Any], seed: int, env: str, budget: int) -> dict[str, 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = pgrad.make_config(
             algo="reinforce", env=env, seed=seed, total_env_steps=budget, eval_interval=1,
-            eval_episodes=100, confirm_episodes=1000, gamma=1.0, normalize_advantages=False,
+            eval_episodes=100, confirm_episodes=1000, confirm_rule="all", eval_budget=0,
+            gamma=1.0, normalize_advantages=False,
             run_dir=Path(tmp) / "run", progress=False, tensorboard=False, **setting,
         )  # fmt: skip
         result = pgrad.train(cfg)

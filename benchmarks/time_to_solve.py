@@ -75,7 +75,8 @@ def run_pgrad(method: str, seed: int, cap: float) -> tuple[float, int, bool]:
     with tempfile.TemporaryDirectory() as tmp:
         cfg = pgrad.make_config(
             seed=seed, eval_interval=1, eval_episodes=EVAL_EPISODES,
-            confirm_episodes=CONFIRM_EPISODES, target_return=TARGET, total_env_steps=3_000_000,
+            confirm_episodes=CONFIRM_EPISODES, confirm_rule="all", eval_budget=0,
+            target_return=TARGET, total_env_steps=3_000_000,
             run_dir=Path(tmp) / "run", progress=False, tensorboard=False, **settings,
         )  # fmt: skip
         result = pgrad.train(cfg)

@@ -93,7 +93,7 @@ def test_each_algorithm_has_its_own_real_defaults() -> None:
         0.05, "reward_to_go+mean", 1.0)  # fmt: skip
     assert reinforce.policy.normalize_observations and not ppo.policy.normalize_observations
     intervals = (reinforce.eval.eval_interval, ppo.eval.eval_interval, a2c.eval.eval_interval)
-    assert intervals == (1, 10, 250)
+    assert intervals == (5, 10, 250)
     assert pgrad.make_config("ppo", lr=1e-3).optim.lr == 1e-3  # an explicit value wins
     assert pgrad.VPGConfig().recipe.name == "gae+lambda=0.97+std"
     assert not hasattr(ppo, "episodes_per_update") and not hasattr(reinforce, "clip_coef")

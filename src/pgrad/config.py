@@ -263,8 +263,19 @@ class EvalConfig:
     """Also evaluate every this many updates (0: only when a batch reaches the target, and at
     the end)."""
     confirm_episodes: int = 1000
-    """When an evaluation reaches the target, confirm it on this many fresh episodes before
+    """When an evaluation reaches the target, confirm it on up to this many fresh episodes before
     calling the run solved; training goes on if the confirmation fails (0: no confirmation)."""
+    confirm_rule: Literal["sequential", "all"] = "sequential"
+    """sequential: confirm in rounds of eval_episodes fresh episodes, stopping as soon as a
+    one-sided 99% confidence bound on the mean return is above the target (pass) or the other
+    bound below it (fail), the mean of all confirm_episodes deciding otherwise; all: run all
+    confirm_episodes and compare their mean with the target (the protocol of the CartPole
+    benchmark in docs/performance.md)."""
+    eval_budget: float = 0.2
+    """Evaluation may cost at most this share of what training's environment steps have: an
+    evaluation that falls due while evaluations (confirmations included) have cost more waits
+    for the next time one falls due; the last one always runs. The cost is counted in
+    environment calls, not seconds, so the schedule is the same on every machine (0: no limit)."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -280,6 +291,12 @@ class EvalConfig:
                 isinstance(value, int) and value >= 0,
                 f"{name} must be an integer >= 0 (got {value}); 0 turns it off",
             )
+        budget = self.eval_budget
+        require(
+            isinstance(budget, int | float) and math.isfinite(budget) and budget >= 0,
+            f"eval_budget must be a number >= 0 (got {budget}); e.g. --eval-budget 0.2, "
+            "or 0 for no limit",
+        )
 
     def target(self, reward_threshold: float | None) -> float | None:
         """The return that counts as solved, given the environment's threshold (None: no target)."""

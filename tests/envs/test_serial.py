@@ -6,9 +6,9 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
-from _envs import TUPLE_ACTION_ID
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
+from _envs import TUPLE_ACTION_ID
 from pgrad.config import EnvConfig
 from pgrad.envs.finite import register_envs
 from pgrad.envs.make import make_vector_env
@@ -61,3 +61,29 @@ def test_sync_mode_builds_it_and_keeps_the_metadata() -> None:
     assert envs.spec is not None and envs.spec.id == "Pendulum-v1"
     assert info.obs_dim == 3
     envs.close()
+
+
+def test_step_active_leaves_idle_copies_where_they_were() -> None:
+    fns = [lambda: gym.make("CartPole-v1")] * 2
+    always, paused = SerialVectorEnv(fns), SerialVectorEnv(fns)
+    always.reset(seed=3)
+    paused.reset(seed=3)
+    rng = np.random.default_rng(0)
+    actions = rng.integers(0, 2, (60, 2))
+    seen_always, seen_paused = [], []
+    k = 0  # the paused copy's own step count
+    for t in range(60):
+        full, *_ = always.step(actions[t])
+        full = full.copy()
+        seen_always.append(full[1])
+        active = np.array([True, not 10 <= t < 20])
+        obs, rewards, terminated, truncated, _ = paused.step_active(
+            np.array([actions[t][0], actions[k][1]]), active)  # fmt: skip
+        np.testing.assert_array_equal(obs[0], full[0])  # the active copy steps as ever
+        if active[1]:
+            seen_paused.append(obs[1].copy())
+            k += 1
+        else:
+            assert rewards[1] == 0.0 and not terminated[1] and not truncated[1]
+    # The paused copy's trajectory is the other's, ten steps late; autoresets included.
+    np.testing.assert_array_equal(np.array(seen_paused), np.array(seen_always[: len(seen_paused)]))

@@ -74,10 +74,13 @@ def _metrics(run_dir: Path) -> list[dict[str, str]]:
 
 
 def test_async_vectorisation_gives_the_same_run_as_sync(tmp_path: Path) -> None:
+    """Fixed-length rollouts step every copy at every step, in either mode. (Complete-episode
+    batches differ: in process, copies idling for the batch's last episodes are not stepped, where
+    the async workers step them; see test_idle_steps.py.)"""
     for mode in ("sync", "async"):
-        pgrad.train(env="CartPole-v1", vectorization_mode=mode, total_env_steps=400,
-                    episodes_per_update=4, num_envs=4, eval_episodes=2, progress=False,
-                    tensorboard=False, run_dir=tmp_path / mode)  # fmt: skip
+        pgrad.train(algo="ppo", env="CartPole-v1", vectorization_mode=mode,
+                    total_env_steps=512, num_envs=4, num_steps=32, eval_episodes=2,
+                    progress=False, tensorboard=False, run_dir=tmp_path / mode)  # fmt: skip
     assert _metrics(tmp_path / "sync") == _metrics(tmp_path / "async")
 
 

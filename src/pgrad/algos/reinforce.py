@@ -71,7 +71,7 @@ class ReinforceConfig(TrainConfig):
     env: EnvConfig = EnvConfig(num_envs=48)
     policy: PolicyConfig = PolicyConfig(hidden_sizes=(32,), normalize_observations=True)
     optim: OptimConfig = OptimConfig(lr=0.05, value_lr=0.05)
-    eval: EvalConfig = EvalConfig(eval_interval=1)
+    eval: EvalConfig = EvalConfig(eval_interval=5)
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -8,12 +8,15 @@ own step, of which this class keeps about 3 us. The semantics are ``SyncVectorEn
 mode, seeding included (``reset(seed=s)`` seeds copy i with s + i); ``tests/envs/test_serial.py``
 checks step-for-step equality with it. The arrays returned are this object's buffers,
 overwritten by the next step: copy what must outlive it.
+
+:meth:`SerialVectorEnv.step_active` steps only some copies: a sampler whose copies wait idle
+for the others (:mod:`pgrad.rollout.episodes`) does not pay for simulating them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import gymnasium as gym
 import numpy as np
@@ -23,6 +26,16 @@ from gymnasium.vector.utils import batch_space, concatenate, create_empty_array,
 _ARRAY_ACTIONS = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscrete,
                   gym.spaces.MultiBinary)  # fmt: skip
 """Action spaces whose batched actions are arrays with one row per copy."""
+
+
+@runtime_checkable
+class StepsSome(Protocol):
+    """A vector environment that can step a subset of its copies (:meth:`step_active`)."""
+
+    def step_active(self, actions: Any, active: np.ndarray
+                    ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:  # fmt: skip
+        """Step the copies where ``active``; the others stay as they are."""
+        ...
 
 
 class SerialVectorEnv(VectorEnv):
@@ -75,6 +88,29 @@ class SerialVectorEnv(VectorEnv):
                  _) = env.step(rows[i])  # fmt: skip
         np.logical_or(self._terminations, self._truncations, out=self._autoreset_envs)
         return self._batched(), self._rewards, self._terminations, self._truncations, {}
+
+    def step_active(self, actions: Any, active: np.ndarray
+                    ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:  # fmt: skip
+        """:meth:`step` for the copies where ``active`` (bool [N]) is True only; the others are
+        not stepped: their observation stays, their reward is 0 and their flags False, and an
+        autoreset they owe waits for their next step or reset."""
+        rows = actions if self._array_actions else list(iterate(self.action_space, actions))
+        for i in np.flatnonzero(active):
+            env = self.envs[i]
+            if self._autoreset_envs[i]:
+                self._env_obs[i], _ = env.reset()
+                self._rewards[i] = 0.0
+                self._terminations[i] = self._truncations[i] = False
+                self._autoreset_envs[i] = False
+            else:
+                (self._env_obs[i], self._rewards[i], self._terminations[i], self._truncations[i],
+                 _) = env.step(rows[i])  # fmt: skip
+                self._autoreset_envs[i] = self._terminations[i] or self._truncations[i]
+        idle = ~active
+        self._rewards[idle] = 0.0
+        flags = (self._terminations.copy(), self._truncations.copy())
+        flags[0][idle] = flags[1][idle] = False
+        return self._batched(), self._rewards, flags[0], flags[1], {}
 
     def _batched(self) -> Any:
         if self._box_obs:

@@ -6,8 +6,11 @@ How a batch is collected (this is the answer to "what happens to episodes in fli
    sampled from start to end by one policy, the one being updated.
 2. Episodes are numbered in the order they *start*. The first m to start form the batch; an
    environment whose episode ends starts episode number k only while k < m. Once m episodes have
-   started, sub-environments that finish go idle: they keep stepping (a vector environment steps
-   all copies together) but nothing they produce is kept.
+   started, sub-environments that finish go idle: an environment that can step a subset of its
+   copies (pgrad's in-process one, :class:`pgrad.envs.serial.SerialVectorEnv`) leaves them
+   unstepped, so they cost nothing; one that steps all copies together (a native vector
+   environment such as CartPole's, or the async one) keeps stepping them, and nothing they
+   produce is kept. Either way the batch is the same: the first m episodes to start.
 3. The collection returns when all m episodes have ended (terminated or truncated); no episode is
    ever cut at the batch boundary. Episodes the idle copies were running are dropped, since their
    later steps would come from the updated policy.
@@ -116,7 +119,7 @@ class EpisodeSampler:
         step, stepper, recurrent = self.stepper.step, self.stepper, actor.recurrent
         obs = stepper.reset()
         book = _Episodes(n, self.num_episodes, self._obs_dim, stepper.obs_dtype)
-        t = 0
+        t = simulated = 0
         sample, env_action = actor.sample_with, actor.env_action
         obs_buf, act_buf, rew_buf, term_buf, trunc_buf = self._buffers()
         noise = actor.noise(rng, (NOISE_CHUNK, n))
@@ -132,14 +135,18 @@ class EpisodeSampler:
                 actor.reset(stepper.first)
             actions = sample(obs, noise[t % NOISE_CHUNK])
             act_buf[t] = actions
-            obs, rew_buf[t], term_buf[t], trunc_buf[t] = step(env_action(actions))
+            simulated += book.running
+            obs, rew_buf[t], term_buf[t], trunc_buf[t] = step(env_action(actions), book.active)
             t += 1
             if stepper.ended.any():
                 book.end(stepper.ended, obs, t)
-        ended_all = self._terminated[: t - 1] | self._truncated[: t - 1]
-        env_steps = n * t - int(ended_all.sum())  # every ending but the last step's is followed
         batch = self._gather(policy, book.env, book.start, book.lengths, book.final_obs)
-        return dataclasses.replace(batch, env_steps=env_steps)  # (by a reset step)
+        if stepper.partial:  # only the copies running a batch episode were stepped
+            env_steps = simulated - book.resets
+        else:  # every copy stepped; every ending but the last step's is followed by a reset step
+            ended_all = self._terminated[: t - 1] | self._truncated[: t - 1]
+            env_steps = n * t - int(ended_all.sum())
+        return dataclasses.replace(batch, env_steps=env_steps)
 
     @staticmethod
     def _check_horizon(t: int) -> None:
@@ -200,6 +207,13 @@ class _Episodes:
         self.env[:first] = np.arange(first)
         self.lengths = np.zeros(m, np.int64)
         self.final_obs = np.zeros((m, obs_dim), obs_dtype)
+        self.active = self.episode >= 0
+        """Which copies run a batch episode (or take the autoreset step before one): the others
+        are idle and need not be stepped."""
+        self.running = first
+        """How many copies are active."""
+        self.resets = 0
+        """Autoreset steps taken before new episodes."""
 
     def end(self, ended: np.ndarray, obs: np.ndarray, t: int) -> None:
         """Record the episodes that ended at the step before ``t``; start new ones in their
@@ -217,3 +231,6 @@ class _Episodes:
             self.env[new] = take
             self.start[new] = t + 1
             self.started += take.size
+            self.resets += take.size
+        np.greater_equal(self.episode, 0, out=self.active)
+        self.running = int(self.active.sum())

@@ -12,6 +12,7 @@ from gymnasium.vector import VectorEnv
 from pgrad.config import EnvConfig
 from pgrad.envs.make import make_vector_env
 from pgrad.envs.observations import batch_flattener
+from pgrad.envs.serial import StepsSome
 from pgrad.envs.snapshot import capture, restore, rng_state, set_rng_state
 from pgrad.policies.actor import Acting, Recurrent, make_actor
 from pgrad.policies.mlp import MLPPolicy
@@ -55,6 +56,7 @@ class Evaluator:
         ):  # hundreds of processes would cost more than they save
             env = dataclasses.replace(env, vectorization_mode="sync")
         self.envs, self.info = make_vector_env(env, episodes)
+        self._partial = isinstance(self.envs, StepsSome)
         self._flatten = batch_flattener(self.envs.single_observation_space)
         self._seed: int | None = seed
         self.rng = np.random.default_rng(seed)
@@ -77,7 +79,12 @@ class Evaluator:
         while alive.any():
             flat = self._flatten(obs, n)
             actions = actor.mode(flat) if deterministic else actor.sample(flat, self.rng)
-            obs, rewards, terminated, truncated, _ = self.envs.step(actor.env_action(actions))
+            if self._partial:  # copies whose episode is over are not simulated any more
+                obs, rewards, terminated, truncated, _ = self.envs.step_active(  # type: ignore[attr-defined]
+                    actor.env_action(actions), alive)
+            else:
+                obs, rewards, terminated, truncated, _ = self.envs.step(
+                    actor.env_action(actions))
             returns += np.where(alive, rewards, 0.0)
             lengths += alive
             alive &= ~(terminated | truncated)

@@ -15,6 +15,7 @@ import numpy as np
 from gymnasium.vector import VectorEnv
 
 from pgrad.envs.observations import batch_flattener, observation_layout
+from pgrad.envs.serial import StepsSome
 from pgrad.envs.snapshot import capture, restore
 
 
@@ -30,6 +31,8 @@ class VectorStepper:
         self.obs_dim, self.obs_dtype = layout.dim, layout.dtype
         self._flatten = batch_flattener(space)
         self._seed: int | None = seed
+        self.partial = isinstance(envs, StepsSome)
+        """Whether idle copies can be left unstepped (:class:`pgrad.envs.serial.StepsSome`)."""
         self.obs = np.zeros((self.num_envs, self.obs_dim), self.obs_dtype)
         self.ended = np.zeros(self.num_envs, np.bool_)
         """Which copies ended an episode at the last step (their next step is an autoreset)."""
@@ -61,13 +64,20 @@ class VectorStepper:
         restore(self.envs, state["envs"])
         return bool(state["envs"]["exact"])
 
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def step(
+        self, actions: np.ndarray, active: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Send ``actions`` [N, ...]; return (obs [N, obs_dim], rewards, terminated, truncated).
 
         The observation of a copy whose episode ended at this step is its true final observation;
         on the autoreset step after it, reward and both flags are zero (see :mod:`pgrad.envs.make`).
+        With ``active`` (bool [N]) and an environment that can (:attr:`partial`), only those
+        copies are simulated; the others keep their observation, with reward 0 and flags False.
         """
-        obs, rewards, terminated, truncated, _ = self.envs.step(actions)
+        if active is not None and self.partial:
+            obs, rewards, terminated, truncated, _ = self.envs.step_active(actions, active)  # type: ignore[attr-defined]
+        else:
+            obs, rewards, terminated, truncated, _ = self.envs.step(actions)
         self.obs = self._flatten(obs, self.num_envs)
         self.first = self.ended  # the copies that took their autoreset step now start anew
         self.ended = terminated | truncated

@@ -67,6 +67,8 @@ class TrainResult:
     """Real transitions trained on (``env_steps`` also counts the steps of idle copies)."""
     failure: str | None = None
     """What went non-finite, when the run stopped for it."""
+    eval_steps: int = 0
+    """Environment steps the evaluations simulated (confirmations and the final one included)."""
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary of the run."""
@@ -82,6 +84,7 @@ class TrainResult:
             "train_seconds": round(self.train_seconds, 4),
             "rollout_seconds": round(self.rollout_seconds, 4),
             "eval_seconds": round(self.eval_seconds, 4),
+            "eval_steps": self.eval_steps,
             "steps_per_second": round(self.env_steps / max(self.train_seconds, 1e-9)),
             "rollout_steps_per_second": round(self.env_steps / max(self.rollout_seconds, 1e-9)),
             "wall_seconds": round(self.wall_seconds, 4),
@@ -299,6 +302,7 @@ def finish(state: TrainState, run: Run, plotter: PlotWorker | None) -> TrainResu
         wall_seconds=time.perf_counter() - run.wall_start, evaluation=evaluation,
         target_return=run.target, run_dir=run.dir, policy=state.policy,
         psi=state.cfg.recipe.name, failure=state.failure, transitions=c.transitions,
+        eval_steps=state.evaluation.steps,
     )  # fmt: skip
     atomic_write_text(run.dir / "summary.json", dumps_strict(result.summary(), indent=2) + "\n")
     return result

@@ -170,7 +170,8 @@ class TrainState:
     def evaluate_if_due(self, row: dict[str, float]) -> None:
         """Evaluate when the schedule says so (off the training clock); keep the best policy."""
         spent = self.counters.env_steps >= self.cfg.run.total_env_steps
-        if not self.evaluation.due(self.counters.updates, row["rollout/ep_return_mean"], spent):
+        if not self.evaluation.due(self.counters.updates, row["rollout/ep_return_mean"], spent,
+                                   self.counters.env_steps):  # fmt: skip
             return
         tick = time.perf_counter()
         outcome = self.evaluation.run(self.policy)
