@@ -54,10 +54,10 @@ result = pgrad.train(cfg)
 print(json.dumps({"seconds": result.train_seconds, "steps": result.transitions}))
 """
 
-SB3 = """
+SB3_FAMILY = """
 import json, sys, time, torch
 torch.set_num_threads(1)
-from stable_baselines3 import PPO
+{imports}
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecNormalize
 steps, env_id = int(sys.argv[1]), sys.argv[2]
@@ -65,29 +65,14 @@ env = VecNormalize(make_vec_env(env_id, n_envs=1, seed=1), gamma=0.99)
 model = PPO("MlpPolicy", env, n_steps=2048, batch_size=64, n_epochs=10, gamma=0.99,
             gae_lambda=0.95, clip_range=0.2, learning_rate=lambda f: 3e-4 * f, max_grad_norm=0.5,
             ent_coef=0.0, policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64]),
-            activation_fn=torch.nn.Tanh), seed=1, device="cpu")
+            activation_fn={tanh}, ortho_init=True), seed=1, device="cpu")
 start = time.perf_counter()
 model.learn(total_timesteps=steps)
-print(json.dumps({"seconds": time.perf_counter() - start, "steps": steps}))
+print(json.dumps({{"seconds": time.perf_counter() - start, "steps": steps}}))
 """
-
-SBX = """
-import json, sys, time, torch
-torch.set_num_threads(1)
-import flax.linen as nn
-from sbx import PPO
-from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.vec_env import VecNormalize
-steps, env_id = int(sys.argv[1]), sys.argv[2]
-env = VecNormalize(make_vec_env(env_id, n_envs=1, seed=1), gamma=0.99)
-model = PPO("MlpPolicy", env, n_steps=2048, batch_size=64, n_epochs=10, gamma=0.99,
-            gae_lambda=0.95, clip_range=0.2, learning_rate=lambda f: 3e-4 * f, max_grad_norm=0.5,
-            ent_coef=0.0, policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64]),
-            activation_fn=nn.tanh, ortho_init=True), seed=1, device="cpu")
-start = time.perf_counter()
-model.learn(total_timesteps=steps)
-print(json.dumps({"seconds": time.perf_counter() - start, "steps": steps}))
-"""
+"""Stable-Baselines3's PPO and SBX's (its JAX version) at the same settings."""
+SB3 = SB3_FAMILY.format(imports="from stable_baselines3 import PPO", tanh="torch.nn.Tanh")
+SBX = SB3_FAMILY.format(imports="import flax.linen as nn\nfrom sbx import PPO", tanh="nn.tanh")
 
 # JAX on the CPU with one thread: Eigen's thread pool off, one intra-op thread.
 JAX_ONE_THREAD = {

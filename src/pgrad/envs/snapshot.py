@@ -22,6 +22,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.wrappers import PassiveEnvChecker
 
 STATIC_TYPES: tuple[type, ...] = (gym.Space, gym.envs.registration.EnvSpec)
 """Attributes of these types never change while stepping."""
@@ -29,7 +30,8 @@ STATIC_TYPES: tuple[type, ...] = (gym.Space, gym.envs.registration.EnvSpec)
 SKIPPED_NAMES = frozenset({"env_fns", "envs", "env", "metadata", "_saved_kwargs", "spec",
                            "_cached_spec", "np_random", "unwrapped", "renderer",
                            "mujoco_renderer", "model", "fullpath", "frame_skip",
-                           "_ezpickle_args", "_ezpickle_kwargs"})  # fmt: skip
+                           "_ezpickle_args", "_ezpickle_kwargs",
+                           "_previous_data"})  # fmt: skip (the last: PassiveEnvChecker's)
 """Attribute names that are wrapped environments (walked separately) or static configuration."""
 
 
@@ -59,6 +61,17 @@ def restore(envs: Any, state: dict[str, Any]) -> None:
             raise ValueError("the state's wrapper chain does not match the environment's")
         for link, saved in zip(links, chain, strict=True):
             _set_object_state(link, saved)
+            if isinstance(link, PassiveEnvChecker):
+                _checks_done(link)
+
+
+def _checks_done(checker: PassiveEnvChecker) -> None:
+    """Mark Gymnasium's first-call checks as run (they ran before the snapshot). Its record of
+    the first step's data (kept to check the second step does not reuse it) is not episode
+    state, and holds objects a snapshot cannot encode (a Dict observation): without it the
+    check would fail on the restored copy."""
+    checker.checked_reset = checker.checked_step = checker.checked_data_reuse = True
+    checker._previous_data = None
 
 
 def rng_state(rng: np.random.Generator) -> dict[str, Any]:

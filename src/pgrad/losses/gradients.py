@@ -33,13 +33,17 @@ def clipped_surrogate_grad(
     """
     ratio = np.exp(log_probs - old_log_probs)
     plain = ratio * advantages
-    clipped = np.clip(ratio, 1.0 - clip_coef, 1.0 + clip_coef) * advantages
-    inside = (ratio >= 1.0 - clip_coef) & (ratio <= 1.0 + clip_coef)
+    low, high = 1.0 - clip_coef, 1.0 + clip_coef
+    clipped = np.minimum(np.maximum(ratio, low), high) * advantages
+    inside = (ratio >= low) & (ratio <= high)
     # d min(plain, clipped) / d log pi: plain's side is rho A, the clipped side rho A inside.
-    share = np.where(plain < clipped, 1.0, np.where(plain > clipped, inside, 0.5 + 0.5 * inside))
+    # At a tie either both sides are rho A (inside) or A = 0: the gradient is rho A * share.
+    share = (plain < clipped) | inside
     weights = _mean_weights(mask)
-    loss = -float((np.minimum(plain, clipped) * weights).sum())
-    return loss, (-(plain * share) * weights).astype(log_probs.dtype), ratio
+    loss = -float(np.dot(np.minimum(plain, clipped).reshape(-1), weights.reshape(-1)))
+    grad = plain * share
+    grad *= -weights
+    return loss, grad.astype(log_probs.dtype, copy=False), ratio
 
 
 def value_loss_grad(

@@ -116,7 +116,12 @@ class _Acting:
 
 
 class NumpyActor(_Acting):
-    """``policy``'s network and head in NumPy, always with the policy's current parameters.
+    """``policy``'s network and head in NumPy, always with the policy's current weights.
+
+    The observation statistics, which change only between rollouts (after an update), are read
+    when the actor is made and at each :meth:`begin` (every sampler and evaluation makes or
+    begins its actor at the start of its rollout): the standardisation is then two operations per
+    step.
 
     Args:
         policy: the PyTorch policy (on the CPU). Its parameters must be updated in place, as every
@@ -133,6 +138,18 @@ class NumpyActor(_Acting):
         if self._normalize:
             self._obs_mean = _view(policy.obs_mean)
             self._obs_var = _view(policy.obs_var)
+        self._read_statistics()
+
+    def _read_statistics(self) -> None:
+        """The standardisation's shift and scale in float32, as the PyTorch policy applies it."""
+        if self._normalize:
+            self._shift = self._obs_mean.astype(np.float32)
+            self._scale = (1.0 / np.sqrt(self._obs_var + 1e-8)).astype(np.float32)
+
+    def begin(self, n: int, state: torch.Tensor | None = None) -> torch.Tensor:
+        """Start acting for ``n`` copies (no state: an empty [n, 0]) with the current statistics."""
+        self._read_statistics()
+        return super().begin(n, state)
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         """The head's inputs [N, num_outputs] (logits, Gaussian means), float32.
@@ -142,8 +159,8 @@ class NumpyActor(_Acting):
         """
         x = np.asarray(obs, dtype=np.float32)
         if self._normalize:
-            scale = 1.0 / np.sqrt(self._obs_var + 1e-8)
-            x = np.clip((x - self._obs_mean) * scale, -OBS_CLIP, OBS_CLIP).astype(np.float32)
+            x = (x - self._shift) * self._scale  # a new array: obs is left as it is
+            np.minimum(np.maximum(x, -OBS_CLIP, out=x), OBS_CLIP, out=x)
         for w, b in self._hidden:
             x = x @ w
             x += b

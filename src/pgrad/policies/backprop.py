@@ -19,6 +19,7 @@ rounding; ``tests/policies/test_backprop.py`` checks it for every head and value
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
@@ -80,6 +81,7 @@ class _Dense:
     def __init__(self, layers: list[nn.Linear], relu: bool) -> None:
         self.relu = relu
         self.weights = [_view(m.weight) for m in layers]
+        self._transposed = [w.T for w in self.weights]  # views: x @ W.T without a new view
         self.biases = [_view(m.bias) for m in layers]
         self.weight_grads = [_grad(m.weight) for m in layers]
         self.bias_grads = [_grad(m.bias) for m in layers]
@@ -89,9 +91,9 @@ class _Dense:
         """The stack's output; the activation follows every layer but the last."""
         self.inputs = []
         last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+        for i, (w, b) in enumerate(zip(self._transposed, self.biases, strict=True)):
             self.inputs.append(x)
-            x = x @ w.T
+            x = x @ w
             x += b
             if i < last:
                 np.maximum(x, 0.0, out=x) if self.relu else np.tanh(x, out=x)
@@ -108,11 +110,20 @@ class _Dense:
         for i in range(len(self.weights) - 1 if top is None else top - 1, -1, -1):
             h = self.inputs[i]
             np.matmul(d.T, h, out=self.weight_grads[i])
-            np.sum(d, axis=0, out=self.bias_grads[i])
+            np.matmul(_ones(d.shape[0]), d, out=self.bias_grads[i])  # the column sums, via BLAS
             if i == 0:
                 return
             d = d @ self.weights[i]
-            d *= (h > 0) if self.relu else (1.0 - h * h)
+            if self.relu:
+                d *= h > 0
+            else:
+                d -= d * h * h  # d * (1 - h^2), tanh's derivative from its output
+
+
+@functools.cache
+def _ones(n: int) -> np.ndarray:
+    """ones(n) float32: ``ones @ d`` sums d's rows in a third of ``d.sum(axis=0)``'s time."""
+    return np.ones(n, np.float32)
 
 
 def _linears(net: nn.Module) -> list[nn.Linear]:
@@ -136,8 +147,9 @@ class NumpyBackprop:
             self._value_weight_grad = _grad(policy.value_head.weight)
             self._value_bias_grad = _grad(policy.value_head.bias)
         self._normalize = policy.spec.normalize_observations
-        if self._normalize:
-            self._obs_mean, self._obs_var = _view(policy.obs_mean), _view(policy.obs_var)
+        if self._normalize:  # fixed within an update (the statistics change after it)
+            self._shift = _view(policy.obs_mean).astype(np.float32)
+            self._scale = (1.0 / np.sqrt(_view(policy.obs_var) + 1e-8)).astype(np.float32)
         self._saved: Any = None
         self._valid: np.ndarray | None = None
 
@@ -145,8 +157,8 @@ class NumpyBackprop:
         x = np.asarray(obs, np.float32)
         if not self._normalize:
             return x
-        scale = 1.0 / np.sqrt(self._obs_var + 1e-8)
-        return np.clip((x - self._obs_mean) * scale, -OBS_CLIP, OBS_CLIP).astype(np.float32)
+        x = (x - self._shift) * self._scale
+        return np.minimum(np.maximum(x, -OBS_CLIP, out=x), OBS_CLIP, out=x)
 
     def forward(self, steps: Steps) -> Outputs:
         """Outputs at every step (masked steps too: the loss gives them zero gradient)."""
@@ -189,7 +201,7 @@ class NumpyBackprop:
         self._value_weight_grad[0] = d_value @ features
         self._value_bias_grad[0] = d_value.sum()
         np.matmul(d_out.T, features, out=trunk.weight_grads[last])
-        np.sum(d_out, axis=0, out=trunk.bias_grads[last])
+        np.matmul(_ones(d_out.shape[0]), d_out, out=trunk.bias_grads[last])
         if last == 0:
             return
         d_features = d_out @ trunk.weights[last] + np.outer(d_value, self._value_weight[0])

@@ -125,8 +125,12 @@ class Batch:
         if size % k:
             raise ValueError(f"{k} minibatches do not divide {size} steps")
         order = torch.randperm(size, generator=generator).numpy()
-        for index in np.split(order, k):  # NumPy's gather: a third of torch's dispatch cost
-            yield flat._map(lambda x, index=index: torch.from_numpy(x.numpy()[index]))
+        # One NumPy gather per field for the whole pass, then slices of it: a PyTorch gather per
+        # field and minibatch cost 3 us each, 36 us a minibatch at PPO's MuJoCo settings.
+        shuffled = flat._map(lambda x: torch.from_numpy(x.numpy()[order]))
+        step = size // k
+        for start in range(0, size, step):
+            yield shuffled._map(lambda x, start=start: x[start : start + step])
 
     def _map(self, fn: Any) -> Batch:
         changes = {name: fn(getattr(self, name)) for name in STEP_FIELDS
