@@ -25,7 +25,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from pgrad.policies.mlp import OBS_CLIP, MLPPolicy
+from pgrad.policies.mlp import MLPPolicy, standardized
 
 
 class Acting(Protocol):
@@ -135,16 +135,13 @@ class NumpyActor(_Acting):
         *self._hidden, self._out = [(_view(m.weight).T, _view(m.bias)) for m in layers]
         self._relu = policy.spec.activation == "relu"
         self._normalize = policy.spec.normalize_observations
-        if self._normalize:
-            self._obs_mean = _view(policy.obs_mean)
-            self._obs_var = _view(policy.obs_var)
+        self._policy = policy
         self._read_statistics()
 
     def _read_statistics(self) -> None:
         """The standardisation's shift and scale in float32, as the PyTorch policy applies it."""
         if self._normalize:
-            self._shift = self._obs_mean.astype(np.float32)
-            self._scale = (1.0 / np.sqrt(self._obs_var + 1e-8)).astype(np.float32)
+            self._shift, self._scale = self._policy.standardization_np()
 
     def begin(self, n: int, state: torch.Tensor | None = None) -> torch.Tensor:
         """Start acting for ``n`` copies (no state: an empty [n, 0]) with the current statistics."""
@@ -159,8 +156,7 @@ class NumpyActor(_Acting):
         """
         x = np.asarray(obs, dtype=np.float32)
         if self._normalize:
-            x = (x - self._shift) * self._scale  # a new array: obs is left as it is
-            np.minimum(np.maximum(x, -OBS_CLIP, out=x), OBS_CLIP, out=x)
+            x = standardized(x, self._shift, self._scale)
         for w, b in self._hidden:
             x = x @ w
             x += b

@@ -26,7 +26,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from pgrad.policies.mlp import OBS_CLIP, MLPPolicy
+from pgrad.policies.flat import grad_view
+from pgrad.policies.mlp import MLPPolicy, standardized
 
 
 class Steps(Protocol):
@@ -65,13 +66,6 @@ def _view(tensor: Tensor) -> np.ndarray:
     return tensor.detach().numpy()
 
 
-def _grad(param: nn.Parameter) -> np.ndarray:
-    """The parameter's gradient as a NumPy view (allocated where there is none)."""
-    if param.grad is None:
-        param.grad = torch.zeros_like(param)
-    return param.grad.numpy()
-
-
 class _Dense:
     """A stack of linear layers with one activation between them, in NumPy, with its backward.
 
@@ -83,8 +77,8 @@ class _Dense:
         self.weights = [_view(m.weight) for m in layers]
         self._transposed = [w.T for w in self.weights]  # views: x @ W.T without a new view
         self.biases = [_view(m.bias) for m in layers]
-        self.weight_grads = [_grad(m.weight) for m in layers]
-        self.bias_grads = [_grad(m.bias) for m in layers]
+        self.weight_grads = [grad_view(m.weight) for m in layers]
+        self.bias_grads = [grad_view(m.bias) for m in layers]
         self.inputs: list[np.ndarray] = []
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -144,12 +138,11 @@ class NumpyBackprop:
         if self.shared:
             self._value_weight = _view(policy.value_head.weight)
             self._value_bias = _view(policy.value_head.bias)
-            self._value_weight_grad = _grad(policy.value_head.weight)
-            self._value_bias_grad = _grad(policy.value_head.bias)
+            self._value_weight_grad = grad_view(policy.value_head.weight)
+            self._value_bias_grad = grad_view(policy.value_head.bias)
         self._normalize = policy.spec.normalize_observations
         if self._normalize:  # fixed within an update (the statistics change after it)
-            self._shift = _view(policy.obs_mean).astype(np.float32)
-            self._scale = (1.0 / np.sqrt(_view(policy.obs_var) + 1e-8)).astype(np.float32)
+            self._shift, self._scale = policy.standardization_np()
         self._saved: Any = None
         self._valid: np.ndarray | None = None
 
@@ -157,8 +150,7 @@ class NumpyBackprop:
         x = np.asarray(obs, np.float32)
         if not self._normalize:
             return x
-        x = (x - self._shift) * self._scale
-        return np.minimum(np.maximum(x, -OBS_CLIP, out=x), OBS_CLIP, out=x)
+        return standardized(x, self._shift, self._scale)
 
     def forward(self, steps: Steps) -> Outputs:
         """Outputs at every step (masked steps too: the loss gives them zero gradient)."""

@@ -15,6 +15,7 @@ parameter by parameter, as before).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -38,6 +39,14 @@ def flatten_parameters(module: nn.Module, order: list[nn.Parameter]) -> None:
             p.data = data[offset : offset + n].view(p.shape)
             p.grad = grad[offset : offset + n].view(p.shape)
             offset += n
+
+
+def grad_view(param: nn.Parameter) -> np.ndarray:
+    """The parameter's gradient as a NumPy view (allocated as zeros where there is none): a
+    NumPy backward pass writes into it where autograd would."""
+    if param.grad is None:
+        param.grad = torch.zeros_like(param)
+    return param.grad.numpy()
 
 
 def flat_span(tensors: list[Tensor]) -> Tensor | None:

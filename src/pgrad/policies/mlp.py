@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -119,6 +120,13 @@ def _mlp(inputs: int, hidden: tuple[int, ...], activation: str) -> tuple[nn.Sequ
     return nn.Sequential(*layers), width
 
 
+def standardized(x: np.ndarray, shift: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """(x - shift) * scale clipped to [-OBS_CLIP, OBS_CLIP]: :meth:`MLPPolicy.normalize` in
+    NumPy, as a new array (x is left as it is)."""
+    x = (x - shift) * scale
+    return np.minimum(np.maximum(x, -OBS_CLIP, out=x), OBS_CLIP, out=x)
+
+
 class MLPPolicy(nn.Module):
     """pi_theta(a|s) and, optionally, V(s): encoder, optional recurrent core, MLPs, a head."""
 
@@ -168,6 +176,12 @@ class MLPPolicy(nn.Module):
                 -OBS_CLIP, OBS_CLIP
             )
         return self.encoder(obs, vectors)
+
+    def standardization_np(self) -> tuple[np.ndarray, np.ndarray]:
+        """(shift, scale) float32 of :meth:`normalize`'s standardisation, for the NumPy paths
+        (:func:`standardized`); read again after the statistics change."""
+        mean, var = self.obs_mean.numpy(), self.obs_var.numpy()
+        return mean.astype(np.float32), (1.0 / np.sqrt(var + 1e-8)).astype(np.float32)
 
     @torch.no_grad()
     def update_observation_stats(self, obs: Tensor) -> None:

@@ -11,6 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from pgrad.errors import PgradError
+from pgrad.policies.flat import grad_view
 
 HALF_LOG_TWO_PI = 0.5 * math.log(2.0 * math.pi)
 LOG_STD_BOUNDS = (-20.0, 2.0)
@@ -83,7 +84,7 @@ class GaussianHead(nn.Module):
         low, high = LOG_STD_BOUNDS
         raw = self._log_std_np
         d_log_std *= (raw >= low) & (raw <= high)
-        _grad_view(self.log_std)[...] = d_log_std
+        grad_view(self.log_std)[...] = d_log_std
         return d_z * inv_std
 
     def noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -112,13 +113,6 @@ class GaussianHead(nn.Module):
         """Actions clipped to the Box bounds."""
         return np.minimum(np.maximum(actions, self._low), self._high)
 
-
-
-def _grad_view(param: nn.Parameter) -> np.ndarray:
-    """The parameter's gradient as a NumPy view (allocated as zeros where there is none)."""
-    if param.grad is None:
-        param.grad = torch.zeros_like(param)
-    return param.grad.numpy()
 
 
 def box_dim(space: gym.Space[Any], head: str) -> int:
