@@ -118,10 +118,10 @@ class _Acting:
 class NumpyActor(_Acting):
     """``policy``'s network and head in NumPy, always with the policy's current weights.
 
-    The observation statistics, which change only between rollouts (after an update), are read
-    when the actor is made and at each :meth:`begin` (every sampler and evaluation makes or
-    begins its actor at the start of its rollout): the standardisation is then two operations per
-    step.
+    The observation statistics and the head's sampling constants (a Gaussian's standard
+    deviation), which change only between rollouts (after an update), are read when the actor is
+    made and at each :meth:`begin` (every sampler and evaluation makes or begins its actor at the
+    start of its rollout), not at every step.
 
     Args:
         policy: the PyTorch policy (on the CPU). Its parameters must be updated in place, as every
@@ -139,7 +139,9 @@ class NumpyActor(_Acting):
         self._read_statistics()
 
     def _read_statistics(self) -> None:
-        """The standardisation's shift and scale in float32, as the PyTorch policy applies it."""
+        """The standardisation's shift and scale in float32, as the PyTorch policy applies it,
+        and the head's sampler with its current parameters."""
+        self._sample = self.head.numpy_sampler()
         if self._normalize:
             self._shift, self._scale = self._policy.standardization_np()
 
@@ -171,7 +173,7 @@ class NumpyActor(_Acting):
 
     def sample_with(self, obs: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """a ~ pi(.|s) for obs [N, obs_dim] from one step of :meth:`noise`."""
-        return self.head.sample_np(self(obs), noise)
+        return self._sample(self(obs), noise)
 
     def mode(self, obs: np.ndarray) -> np.ndarray:
         """The most likely action (argmax, Gaussian mean) for obs [N, obs_dim]."""

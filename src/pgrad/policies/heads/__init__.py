@@ -10,7 +10,8 @@ the bounds; the default), ``squashed`` (Box, tanh-squashed into finite bounds),
 - the PyTorch form, for the losses and for acting through torch: ``log_prob_entropy``, ``sample``
   (from noise drawn by ``noise``) and ``mode``;
 - the NumPy form, for the fast acting path of :class:`pgrad.policies.actor.NumpyActor`:
-  ``sample_np`` and ``mode_np``, over the same noise. A head
+  ``sample_np`` (and ``numpy_sampler``, the same with the parameters read once per rollout)
+  and ``mode_np``, over the same noise. A head
   whose ``numpy_form`` is False acts through torch only (:class:`pgrad.policies.actor.TorchActor`).
 
 Both forms consume the same noise, so for the same draws they give the same actions
@@ -71,6 +72,11 @@ class ActionHead(Protocol):
 
     def sample_np(self, out: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """NumPy form of :meth:`sample` (may overwrite ``out``)."""
+        ...
+
+    def numpy_sampler(self) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """:meth:`sample_np` with the head's parameters as they are now (an actor takes one at
+        the start of each rollout, within which they do not change)."""
         ...
 
     def mode_np(self, out: np.ndarray) -> np.ndarray:

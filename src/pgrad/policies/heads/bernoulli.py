@@ -7,6 +7,7 @@ a l - softplus(l) over the entries, and the entropy sums softplus(l) - l sigmoid
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -49,6 +50,10 @@ class BernoulliHead(nn.Module):
     def mode(self, out: Tensor) -> Tensor:
         """1 where the logit is positive, int8 [B, n]."""
         return (out > 0).to(torch.int8)
+
+    def numpy_sampler(self) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """:meth:`sample_np` itself (the head has no parameters)."""
+        return self.sample_np
 
     def sample_np(self, out: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """NumPy form of :meth:`sample`."""

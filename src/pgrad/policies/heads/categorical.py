@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -81,6 +82,10 @@ class CategoricalHead(nn.Module):
         d_out = -(d_log_prob[:, None] + d_entropy[:, None] * (logp_all + entropy[:, None])) * p
         d_out[np.arange(p.shape[0]), actions] += d_log_prob
         return d_out
+
+    def numpy_sampler(self) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """:meth:`sample_np` itself (the head has no parameters)."""
+        return self.sample_np
 
     def sample_np(self, out: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """argmax(logits - noise), int64 [N]; overwrites ``out``."""

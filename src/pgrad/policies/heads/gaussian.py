@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -101,9 +102,19 @@ class GaussianHead(nn.Module):
 
     def sample_np(self, out: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """mean + exp(log_std) * noise; overwrites ``out``."""
+        return self.numpy_sampler()(out, noise)
+
+    def numpy_sampler(self) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """:meth:`sample_np` with exp(log_std) computed now, once for a rollout's steps (it costs
+        four NumPy calls, about 4 us, of a step's 15 us of acting)."""
         low, high = LOG_STD_BOUNDS  # minimum(maximum()): np.clip's dispatch costs more here
-        out += noise * np.exp(np.minimum(np.maximum(self._log_std_np, low), high))
-        return out
+        std = np.exp(np.minimum(np.maximum(self._log_std_np, low), high))
+
+        def sample(out: np.ndarray, noise: np.ndarray) -> np.ndarray:
+            out += noise * std
+            return out
+
+        return sample
 
     def mode_np(self, out: np.ndarray) -> np.ndarray:
         """The mean."""

@@ -8,6 +8,7 @@ of the dimensions' log-probabilities, and the entropy the sum of their entropies
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -66,6 +67,10 @@ class MultiCategoricalHead(nn.Module):
     def mode(self, out: Tensor) -> Tensor:
         """Per dimension argmax of the logits, int64 [B, d]."""
         return self._padded(out).argmax(-1)
+
+    def numpy_sampler(self) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """:meth:`sample_np` itself (the head has no parameters)."""
+        return self.sample_np
 
     def sample_np(self, out: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """NumPy form of :meth:`sample`."""
