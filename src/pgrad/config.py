@@ -273,8 +273,9 @@ class EvalConfig:
     benchmark in docs/performance.md)."""
     eval_budget: float = 0.2
     """Evaluation may cost at most this share of what training's environment steps have: an
-    evaluation that falls due while evaluations (confirmations included) have cost more waits
-    for the next time one falls due; the last one always runs. The cost is counted in
+    evaluation that falls due when it would take evaluations (confirmations included) past that
+    share, reckoning it to cost what the last one did, waits for the next time one falls due; the
+    last one always runs. The cost is counted in
     environment calls, not seconds, so the schedule is the same on every machine (0: no limit)."""
 
     def __post_init__(self) -> None:

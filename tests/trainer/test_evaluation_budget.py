@@ -40,6 +40,9 @@ def test_the_budget_holds_evaluations_back_but_never_the_last() -> None:
     assert not schedule.due(2, 9.0, False, train_steps=400)  # reaching the target waits too
     assert schedule.due(3, 0.0, False, train_steps=420)  # 21 <= 0.2 * 420 / 4
     assert schedule.due(4, 0.0, True, train_steps=0)  # the budget is spent: the last one runs
+    schedule.last_calls = 5  # the next one is reckoned to cost what the last one did
+    assert not schedule.due(5, 0.0, False, train_steps=420)  # 21 + 5 > 0.2 * 420 / 4
+    assert schedule.due(5, 0.0, False, train_steps=520)  # 21 + 5 <= 0.2 * 520 / 4
     unlimited = _schedule(0.0)
     unlimited.calls = 10**9
     assert unlimited.due(2, 0.0, False, train_steps=1)
@@ -73,6 +76,30 @@ def test_a_clear_pass_is_confirmed_in_one_round_unless_all_are_asked(rule: str,
     state = schedule.state_dict()
     assert state["steps"] == schedule.steps
     schedule.close()
+
+
+def test_a_confirmation_the_budget_cuts_short_is_not_a_pass() -> None:
+    """A borderline policy needs many rounds; with the budget for one round only, the second is
+    not run and the run is not called solved, though the first round's mean passed."""
+    env = EnvConfig(id="CartPole-v1", num_envs=4)
+    cfg = EvalConfig(eval_episodes=10, eval_interval=1, eval_budget=0.2, confirm_episodes=1000)
+
+    def schedule(target: float) -> EvaluationSchedule:
+        return EvaluationSchedule(env, cfg, seed=0, target=target)
+
+    probe = schedule(0.0)  # every episode beats 0: the first round decides
+    policy = build_policy(PolicySpec(probe.evaluator.info, (8,), "tanh"), seed=0)
+    first_round = probe.run(policy).confirm_mean
+    assert first_round is not None
+    target = first_round - 1.0  # the first round passes, but within its error: undecided
+    unlimited, budgeted = schedule(target), schedule(target)
+    unlimited.run(policy)
+    outcome = budgeted.run(policy, train_steps=1)  # the budget affords no second round
+    assert outcome.evaluation.mean >= target and outcome.confirm_mean == first_round
+    assert not outcome.solved
+    assert unlimited.steps > budgeted.steps  # unlimited, it ran more rounds
+    for s in (probe, unlimited, budgeted):
+        s.close()
 
 
 def test_default_runs_keep_evaluation_within_the_budget(tmp_path: Path) -> None:

@@ -67,7 +67,7 @@ def test_a_pass_must_be_confirmed_on_fresh_episodes(tmp_path: Path) -> None:
     # A target the 4-episode evaluation reaches by luck before 200 fresh episodes confirm it
     # (settings that learn slowly, so that there are lucky evaluations to catch).
     cfg = _cfg(tmp_path / "run", target_return=60.0, eval_interval=1, confirm_episodes=200,
-               total_env_steps=8000, psi="return", baseline="none", lr=0.01,
+               total_env_steps=8000, psi="return", baseline="none", lr=0.01, eval_budget=0,
                normalize_observations=False)  # fmt: skip
     result = pgrad.train(cfg)
     rows = read_metrics(tmp_path / "run" / "metrics.csv")

@@ -10,8 +10,8 @@ What evaluation costs, by default (``docs/performance.md`` has the measurements)
 
 - **A budget.** An evaluation falls due after an update whose batch reached the target, every
   ``eval_interval`` updates, and when the step budget is spent. Except for that last one, it runs
-  only while the evaluations so far (confirmations included) have cost at most ``eval_budget``
-  times what training's environment steps have: a 1000-step MuJoCo task evaluated with 100
+  only if the evaluations so far (confirmations included) and this one, reckoned to cost what the
+  last one did, stay within ``eval_budget`` times what training's environment steps have cost: a 1000-step MuJoCo task evaluated with 100
   episodes every 10k training steps would otherwise simulate ten times more evaluation than
   training. The cost is counted in environment calls, not seconds, so the schedule, and with it
   the update a run stops at, is the same on every machine and after a resume: a natively
@@ -22,7 +22,9 @@ What evaluation costs, by default (``docs/performance.md`` has the measurements)
   fresh episodes, stopping at the first round after which a one-sided 99% confidence bound on the
   mean return (normal, from the rounds so far) lies wholly above the target (pass) or below it
   (fail); after ``confirm_episodes`` the mean decides. A policy clearly above the target is
-  confirmed in one or two rounds instead of 1000 episodes; a borderline one gets them all.
+  confirmed in one or two rounds instead of 1000 episodes. The rounds after the first stay
+  within the budget: a borderline policy whose confirmation the budget cuts short is not
+  called solved, and training goes on (it usually moves the policy off the border).
 
 The CartPole benchmark protocol (evaluate after every update, confirm on all 1000 episodes, no
 budget) is ``eval_interval=1, confirm_rule="all", eval_budget=0``.
@@ -70,6 +72,8 @@ class EvaluationSchedule:
         """Environment steps the evaluations (confirmations included) have simulated."""
         self.calls = 0
         """What they cost, in environment calls (see :func:`calls`)."""
+        self.last_calls = 0
+        """What the last evaluation (its confirmation apart) cost: the next one's forecast."""
         self._native = not isinstance(self.evaluator.envs, STEPPED_COPY_BY_COPY)
 
     def due(self, updates: int, batch_mean: float, budget_spent: bool, train_steps: int = 0
@@ -79,23 +83,34 @@ class EvaluationSchedule:
             return True
         reached = self.target is not None and batch_mean >= self.target
         periodic = self.cfg.eval_interval > 0 and updates % self.cfg.eval_interval == 0
+        return (reached or periodic) and self.affordable(self.last_calls, train_steps)
+
+    def affordable(self, cost: int, train_steps: int | None) -> bool:
+        """Whether ``cost`` more calls keep evaluation within its budget ``train_steps`` into the
+        run (always, with no budget or no ``train_steps``)."""
         budget = self.cfg.eval_budget
+        if budget <= 0 or train_steps is None:
+            return True
         train_calls = train_steps / self.env.num_envs if self._native else train_steps
-        return (reached or periodic) and (budget <= 0 or self.calls <= budget * train_calls)
+        return self.calls + cost <= budget * train_calls
 
-    def _count(self, evaluation: Evaluation) -> None:
+    def _count(self, evaluation: Evaluation) -> int:
+        """Add ``evaluation``'s steps and calls to the totals; return its calls."""
+        cost = calls(evaluation.lengths, self._native)
         self.steps += int(evaluation.lengths.sum())
-        self.calls += calls(evaluation.lengths, self._native)
+        self.calls += cost
+        return cost
 
-    def run(self, policy: MLPPolicy, confirm: bool = True) -> Outcome:
-        """Evaluate ``policy``; confirm a pass on fresh episodes."""
+    def run(self, policy: MLPPolicy, confirm: bool = True, train_steps: int | None = None
+            ) -> Outcome:  # fmt: skip
+        """Evaluate ``policy``; confirm a pass on fresh episodes, within the budget when
+        ``train_steps`` (training's steps so far) is given."""
         evaluation = self.evaluator.run(policy)
-        self._count(evaluation)
+        self.last_calls = self._count(evaluation)
         solved = self.target is not None and evaluation.mean >= self.target
         confirm_mean = None
         if solved and confirm and self.cfg.confirm_episodes > 0:
-            confirm_mean = self._confirm(policy)
-            solved = confirm_mean >= self.target  # type: ignore[operator]
+            confirm_mean, solved = self._confirm(policy, train_steps)
         return Outcome(evaluation, confirm_mean, solved)
 
     def _confirmer_episodes(self) -> int:
@@ -105,34 +120,44 @@ class EvaluationSchedule:
             return cfg.confirm_episodes
         return min(cfg.eval_episodes, cfg.confirm_episodes)
 
-    def _confirm(self, policy: MLPPolicy) -> float:
-        """The confirmation's mean return: of all ``confirm_episodes``, or of the rounds a
-        sequential confirmation needed (a failed one's mean is below the target)."""
+    def _confirm(self, policy: MLPPolicy, train_steps: int | None) -> tuple[float, bool]:
+        """The confirmation's mean return and verdict: of all ``confirm_episodes``, or of the
+        rounds a sequential confirmation needed. A round after the first runs only within the
+        budget; one left undecided for want of it fails (training goes on, and a later
+        evaluation confirms afresh)."""
+        assert self.target is not None
         if self._confirmer is None:
             self._confirmer = Evaluator(self.env, self._confirmer_episodes(),
                                         self.seed + 2 * EVAL_SEED_OFFSET)  # fmt: skip
         rounds = max(self.cfg.confirm_episodes // self._confirmer.envs.num_envs, 1)
         returns: list[np.ndarray] = []
-        for _ in range(rounds):
+        cost = 0
+        for done in range(rounds):
+            if done and not self.affordable(cost, train_steps):
+                mean = float(np.concatenate(returns).mean())
+                return mean, False
             result = self._confirmer.run(policy)
-            self._count(result)
+            cost = self._count(result)
             returns.append(result.returns)
-            if decided(np.concatenate(returns), self.target):  # type: ignore[arg-type]
+            if decided(np.concatenate(returns), self.target):
                 break
-        return float(np.concatenate(returns).mean())
+        mean = float(np.concatenate(returns).mean())
+        return mean, mean >= self.target
 
     def state_dict(self) -> dict[str, Any]:
         """The evaluators' random streams and environments (the confirmer's once it exists) and
         the steps evaluation has used."""
         confirmer = None if self._confirmer is None else self._confirmer.state_dict()
         return {"evaluator": self.evaluator.state_dict(), "confirmer": confirmer,
-                "steps": self.steps, "calls": self.calls}  # fmt: skip
+                "steps": self.steps, "calls": self.calls,
+                "last_calls": self.last_calls}  # fmt: skip
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`, building the confirmer if the saved run had one."""
         self.evaluator.load_state_dict(state["evaluator"])
         self.steps = int(state.get("steps", 0))
         self.calls = int(state.get("calls", 0))
+        self.last_calls = int(state.get("last_calls", 0))
         if state["confirmer"] is not None:
             self._confirmer = self._confirmer or Evaluator(
                 self.env, self._confirmer_episodes(), self.seed + 2 * EVAL_SEED_OFFSET

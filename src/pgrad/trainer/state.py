@@ -174,7 +174,7 @@ class TrainState:
                                    self.counters.env_steps):  # fmt: skip
             return
         tick = time.perf_counter()
-        outcome = self.evaluation.run(self.policy)
+        outcome = self.evaluation.run(self.policy, train_steps=self.counters.env_steps)
         self.clock.eval_seconds += time.perf_counter() - tick
         ev = outcome.evaluation
         if not np.isfinite(ev.returns).all():
