@@ -11,7 +11,8 @@ What evaluation costs, by default (``docs/performance.md`` has the measurements)
 - **A budget.** An evaluation falls due after an update whose batch reached the target, every
   ``eval_interval`` updates, and when the step budget is spent. Except for that last one, it runs
   only if the evaluations so far (confirmations included) and this one, reckoned to cost what the
-  last one did, stay within ``eval_budget`` times what training's environment steps have cost: a 1000-step MuJoCo task evaluated with 100
+  last one did, stay within ``eval_budget`` times what training's environment steps have cost: a
+  1000-step MuJoCo task evaluated with 100
   episodes every 10k training steps would otherwise simulate ten times more evaluation than
   training. The cost is counted in environment calls, not seconds, so the schedule, and with it
   the update a run stops at, is the same on every machine and after a resume: a natively
@@ -23,8 +24,8 @@ What evaluation costs, by default (``docs/performance.md`` has the measurements)
   mean return (normal, from the rounds so far) lies wholly above the target (pass) or below it
   (fail); after ``confirm_episodes`` the mean decides. A policy clearly above the target is
   confirmed in one or two rounds instead of 1000 episodes. The rounds after the first stay
-  within the budget: a borderline policy whose confirmation the budget cuts short is not
-  called solved, and training goes on (it usually moves the policy off the border).
+  within the budget: where the budget stops a borderline policy's confirmation, the mean of the
+  rounds so far decides (at least ``eval_episodes`` fresh episodes beyond the evaluation's).
 
 The CartPole benchmark protocol (evaluate after every update, confirm on all 1000 episodes, no
 budget) is ``eval_interval=1, confirm_rule="all", eval_budget=0``.
@@ -123,8 +124,8 @@ class EvaluationSchedule:
     def _confirm(self, policy: MLPPolicy, train_steps: int | None) -> tuple[float, bool]:
         """The confirmation's mean return and verdict: of all ``confirm_episodes``, or of the
         rounds a sequential confirmation needed. A round after the first runs only within the
-        budget; one left undecided for want of it fails (training goes on, and a later
-        evaluation confirms afresh)."""
+        budget; when the budget stops an undecided confirmation, the mean of its rounds so far
+        decides (at least ``eval_episodes`` fresh episodes)."""
         assert self.target is not None
         if self._confirmer is None:
             self._confirmer = Evaluator(self.env, self._confirmer_episodes(),
@@ -134,8 +135,7 @@ class EvaluationSchedule:
         cost = 0
         for done in range(rounds):
             if done and not self.affordable(cost, train_steps):
-                mean = float(np.concatenate(returns).mean())
-                return mean, False
+                break
             result = self._confirmer.run(policy)
             cost = self._count(result)
             returns.append(result.returns)
