@@ -334,11 +334,37 @@ class RunConfig:
     """Also checkpoint when this many seconds have passed since the last one (0: never)."""
     keep_checkpoints: int = 2
     """Resumable checkpoints kept, the newest (the best and final policies are kept apart)."""
+    workers: int = 0
+    """Ray workers that sample, each owning a share of the num_envs copies (0: sample in this
+    process, without Ray). Any number of workers >= 1 gives the same run (pip install -e
+    ".[ray]")."""
+    ray_address: str = ""
+    """With workers: the Ray cluster to join (host:port, or auto); empty starts a local Ray
+    instance on this machine, listening on loopback only."""
+    worker_timeout: float = 600.0
+    """With workers: seconds a worker may take for one batch before it is replaced."""
+    worker_restarts: int = 3
+    """With workers: times a failed worker is replaced for one batch before the run stops."""
+    worker_cpus: float = 1.0
+    """With workers: CPUs Ray reserves for each worker (a fraction lets workers share a core)."""
 
     def __post_init__(self) -> None:
         require_positive_int(self, "total_env_steps", "e.g. --total-env-steps 100000")
         require_positive_int(self, "torch_threads", "e.g. --torch-threads 1")
         require_positive_int(self, "keep_checkpoints", "e.g. --keep-checkpoints 2")
+        for name in ("workers", "worker_restarts"):
+            value = getattr(self, name)
+            require(isinstance(value, int) and value >= 0,
+                    f"{name} must be an integer >= 0 (got {value!r}), e.g. --"
+                    f"{name.replace('_', '-')} 2")  # fmt: skip
+        require(
+            isinstance(self.worker_timeout, int | float) and self.worker_timeout > 0,
+            f"worker_timeout must be a number of seconds > 0 (got {self.worker_timeout!r})",
+        )
+        require(
+            isinstance(self.worker_cpus, int | float) and self.worker_cpus > 0,
+            f"worker_cpus must be a number of CPUs > 0, e.g. 0.5 (got {self.worker_cpus!r})",
+        )
         require(
             isinstance(self.checkpoint_every, int) and self.checkpoint_every >= 0,
             f"checkpoint_every must be an integer >= 0 (got {self.checkpoint_every}); 0 is every "

@@ -195,3 +195,29 @@ def make_batch(
         old, values, next_values = None, torch.zeros_like(mask), torch.zeros_like(mask)
     return Batch(values=values, next_values=next_values, log_probs=old if log_probs else None,
                  initial_state=initial_state, **t, **episodes)  # fmt: skip
+
+
+def concat_rows(parts: list[Batch]) -> Batch:
+    """One batch of the rows of ``parts``, in order: step fields padded with zeros (mask 0) to
+    the longest T, episodes in part order, environment steps summed.
+
+    The remote sampler assembles its copies' batches with it, so the batch is the same whichever
+    worker sampled each copy.
+    """
+    horizon = max(int(p.mask.shape[1]) for p in parts)
+
+    def padded(x: Tensor) -> Tensor:
+        if x.shape[1] == horizon:
+            return x
+        zeros = x.new_zeros((x.shape[0], horizon - x.shape[1], *x.shape[2:]))
+        return torch.cat([x, zeros], dim=1)
+
+    first = parts[0]
+    steps = {name: torch.cat([padded(getattr(p, name)) for p in parts])
+             for name in STEP_FIELDS if getattr(first, name) is not None}  # fmt: skip
+    return dataclasses.replace(
+        first, **steps, initial_state=torch.cat([p.initial_state for p in parts]),
+        episode_returns=np.concatenate([p.episode_returns for p in parts]),
+        episode_lengths=np.concatenate([p.episode_lengths for p in parts]),
+        env_steps=sum(p.env_steps for p in parts),
+    )  # fmt: skip

@@ -24,13 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from gymnasium.vector import VectorEnv
 from rich.console import Console
 
-from pgrad.algos import algorithm
+from pgrad.algos import Algorithm, algorithm
 from pgrad.config import TrainConfig
 from pgrad.envs.make import make_vector_env
 from pgrad.errors import NonFiniteError, PgradError
 from pgrad.policies.mlp import MLPPolicy, PolicySpec, build_policy
+from pgrad.rollout.batch import Sampler
 from pgrad.rollout.evaluate import Evaluation
 from pgrad.trainer.checkpoint import CHECKPOINT_DIR, save_policy
 from pgrad.trainer.evaluation import EvaluationSchedule
@@ -248,8 +250,20 @@ def build_state(cfg: TrainConfig) -> tuple[TrainState, float | None]:
     except BaseException:
         envs.close()
         raise
-    sampler = algo.make_sampler(cfg, envs, cfg.run.seed)
+    sampler = make_sampler(cfg, algo, envs, policy)
     return new_train_state(cfg, algo, policy, sampler, evaluation), target
+
+
+def make_sampler(cfg: TrainConfig, algo: Algorithm, envs: VectorEnv, policy: MLPPolicy
+                 ) -> Sampler:  # fmt: skip
+    """The algorithm's own sampler over ``envs``, or, with ``cfg.run.workers``, its Ray sampler
+    (``envs`` then only told the spaces, and is closed)."""
+    if not cfg.run.workers:
+        return algo.make_sampler(cfg, envs, cfg.run.seed)
+    envs.close()
+    from pgrad.rollout.remote import RaySampler  # Ray is imported only when workers are asked
+
+    return RaySampler(cfg, policy, algo.make_sampler)
 
 
 def restore_state(state: TrainState, saved: tuple[dict, dict], run_dir: Path) -> None:
