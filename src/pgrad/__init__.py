@@ -37,6 +37,8 @@ _EXPORTS = {
     "evaluate": "pgrad.api",
     "TrainedPolicy": "pgrad.api",
     "TrainResult": "pgrad.trainer.loop",
+    "Progress": "pgrad.trainer.callbacks",
+    "Callback": "pgrad.trainer.callbacks",
     "discounted_returns": "pgrad.estimators.returns",
     "trajectory_return_weights": "pgrad.estimators.returns",
     "reward_to_go": "pgrad.estimators.returns",

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from pgrad.policies.actor import make_actor
 from pgrad.policies.mlp import MLPPolicy
 from pgrad.rollout.evaluate import Evaluation, Evaluator
 from pgrad.trainer import checkpoint
+from pgrad.trainer.callbacks import Callbacks
 from pgrad.trainer.loop import TrainResult
 from pgrad.trainer.loop import train as _train
 
@@ -42,13 +43,19 @@ def make_config(algo: str = "reinforce", **overrides: Any) -> TrainConfig:
     return base.replace(**overrides) if overrides else base
 
 
-def train(config: TrainConfig | None = None, **overrides: Any) -> TrainResult:
+def train(config: TrainConfig | None = None, callbacks: Iterable[Any] = (),
+          **overrides: Any) -> TrainResult:  # fmt: skip
     """Train with ``config`` (default: ``make_config(**overrides)``), fields overridden by name.
+
+    ``callbacks``: functions called with a :class:`pgrad.Progress` after each update, or objects
+    with ``on_update`` and/or ``on_evaluation`` methods (:mod:`pgrad.trainer.callbacks`); any of
+    them may call ``progress.stop(reason)`` to end the run after that update.
 
     >>> pgrad.train(pgrad.PPOConfig(), env="Acrobot-v1", seed=3, progress=False)  # doctest: +SKIP
     """
+    hooks = Callbacks(callbacks)
     if config is None:
-        return _train(make_config(**overrides))
+        return _train(make_config(**overrides), callbacks=hooks)
     algo = overrides.pop("algo", config.algo)
     if algo != config.algo:
         raise PgradError(
@@ -57,7 +64,7 @@ def train(config: TrainConfig | None = None, **overrides: Any) -> TrainResult:
         )
     if callable(overrides.get("env")) or not isinstance(overrides.get("env", ""), str):
         overrides["env"] = register_factory(overrides["env"])
-    return _train(config.replace(**overrides) if overrides else config)
+    return _train(config.replace(**overrides) if overrides else config, callbacks=hooks)
 
 
 @dataclass

@@ -34,6 +34,7 @@ from pgrad.errors import NonFiniteError, PgradError
 from pgrad.policies.mlp import MLPPolicy, PolicySpec, build_policy
 from pgrad.rollout.batch import Sampler
 from pgrad.rollout.evaluate import Evaluation
+from pgrad.trainer.callbacks import Callbacks, Progress
 from pgrad.trainer.checkpoint import CHECKPOINT_DIR, save_policy
 from pgrad.trainer.evaluation import EvaluationSchedule
 from pgrad.trainer.files import atomic_write_text, dumps_strict
@@ -71,6 +72,8 @@ class TrainResult:
     """What went non-finite, when the run stopped for it."""
     eval_steps: int = 0
     """Environment steps the evaluations simulated (confirmations and the final one included)."""
+    stopped_by: str | None = None
+    """Why a callback stopped the run, if one did."""
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary of the run."""
@@ -78,6 +81,7 @@ class TrainResult:
             "solved": self.solved,
             "interrupted": self.interrupted,
             "failure": self.failure,
+            "stopped_by": self.stopped_by,
             "env_steps": self.env_steps,
             "updates": self.updates,
             "episodes": self.episodes,
@@ -138,13 +142,15 @@ def train(
     console: Console | None = None,
     plotter: PlotWorker | None = None,
     resume: Path | None = None,
+    callbacks: Callbacks | None = None,
 ) -> TrainResult:
     """Train ``cfg``'s algorithm as ``cfg`` says, writing a run directory; return the result.
 
     ``plotter`` draws the learning curve (the command line passes a :class:`PlotWorker` started
     before torch was imported); without one it is drawn in-process. ``resume``: a run directory
     to continue from its newest complete checkpoint (``cfg`` is its config, or one that differs
-    only in the budget or the progress bar).
+    only in the budget or the progress bar). ``callbacks``: the user's hooks
+    (:mod:`pgrad.trainer.callbacks`).
 
     Raises:
         PgradError: bad environment id, unsupported spaces or an existing run directory; raised
@@ -153,7 +159,7 @@ def train(
     with StopSignals() as signals:
         state, run = start(cfg, resume)
         try:
-            loop(state, run, signals, console or Console(stderr=True))
+            loop(state, run, signals, console or Console(stderr=True), callbacks or Callbacks())
         except Exception:
             if run.created and state.counters.updates == 0:  # nothing learned: leave no directory
                 shutil.rmtree(run.dir, ignore_errors=True)
@@ -173,8 +179,10 @@ def failure_message(state: TrainState, run: Run) -> str:
             f"{state.counters.updates}) and {where}; check the environment, or lower --lr")
 
 
-def loop(state: TrainState, run: Run, signals: StopSignals, console: Console) -> None:
-    """Collect, update, record, evaluate when due, log, checkpoint when due; until finished."""
+def loop(state: TrainState, run: Run, signals: StopSignals, console: Console,
+         callbacks: Callbacks) -> None:  # fmt: skip
+    """Collect, update, record, evaluate when due, log, call back, checkpoint when due; until
+    finished."""
     cfg = state.cfg
     try:
         with TrainingProgress(cfg.run.total_env_steps, cfg.env.id, cfg.run.progress,
@@ -186,6 +194,8 @@ def loop(state: TrainState, run: Run, signals: StopSignals, console: Console) ->
                 row = state.record(batch, metrics)
                 state.evaluate_if_due(row)
                 run.logger.log(row)
+                if callbacks:
+                    state.stopped_by = callbacks.after_update(progress_of(state, run, row))
                 state.interrupted = signals.received is not None
                 run.checkpoint_if_due(state)
                 bar.update(state.counters.env_steps, row["time/train_seconds"],
@@ -198,6 +208,13 @@ def loop(state: TrainState, run: Run, signals: StopSignals, console: Console) ->
         state.clock.stop()
         run.logger.close()
         state.sampler.close()
+
+
+def progress_of(state: TrainState, run: Run, row: dict[str, float]) -> Progress:
+    """What the callbacks see of this update (the evaluation, when one ran at it)."""
+    evaluated = "eval/return_mean" in row
+    return Progress(state.counters.updates, state.counters.env_steps, dict(row), state.policy,
+                    run.dir, state.last_evaluation if evaluated else None)  # fmt: skip
 
 
 def start(cfg: TrainConfig, resume: Path | None = None) -> tuple[TrainState, Run]:
@@ -316,7 +333,7 @@ def finish(state: TrainState, run: Run, plotter: PlotWorker | None) -> TrainResu
         wall_seconds=time.perf_counter() - run.wall_start, evaluation=evaluation,
         target_return=run.target, run_dir=run.dir, policy=state.policy,
         psi=state.cfg.recipe.name, failure=state.failure, transitions=c.transitions,
-        eval_steps=state.evaluation.steps,
+        eval_steps=state.evaluation.steps, stopped_by=state.stopped_by,
     )  # fmt: skip
     atomic_write_text(run.dir / "summary.json", dumps_strict(result.summary(), indent=2) + "\n")
     return result

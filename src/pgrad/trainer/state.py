@@ -104,12 +104,15 @@ class TrainState:
     interrupted: bool = False
     failure: str | None = None
     """What went non-finite, if the run had to stop for it."""
+    stopped_by: str | None = None
+    """Why a callback stopped the run, if one did."""
 
     @property
     def finished(self) -> bool:
-        """Solved, interrupted, failed, or the budget spent."""
+        """Solved, interrupted, failed, stopped by a callback, or the budget spent."""
         budget = self.counters.env_steps >= self.cfg.run.total_env_steps
-        return self.solved or self.interrupted or self.failure is not None or budget
+        stopped = self.failure is not None or self.stopped_by is not None
+        return self.solved or self.interrupted or stopped or budget
 
     def collect(self) -> Batch:
         """One batch from the sampler, with the schedule's learning rate set for its update."""
