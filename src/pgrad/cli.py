@@ -25,13 +25,14 @@ from pgrad.errors import PgradError
 
 T = TypeVar("T")
 
-USAGE = """usage: pgrad {train,eval,lab} [options]
+USAGE = """usage: pgrad {train,eval,plot,lab} [options]
 
 Policy-gradient reinforcement learning, checked against the exact gradient.
 
 commands:
   train [ALGO]  train an agent: reinforce (default), vpg, a2c or ppo (default env: CartPole-v1)
   eval          evaluate a trained run directory or checkpoint
+  plot          learning curves of several runs, grouped by configuration, and a table
   lab           measure gradient estimators against the exact gradient of a finite MDP
 
 `pgrad COMMAND --help` (and `pgrad train ALGO --help`) lists the options and their defaults;
@@ -73,6 +74,20 @@ class EvalArgs:
             raise PgradError(f"seed must be an integer in [0, 2^32 - 1] (got {self.seed})")
 
 
+@dataclass(frozen=True)
+class PlotArgs:
+    """Learning curves of several runs: seeds of one configuration averaged, with a 95% band."""
+
+    runs: Annotated[tuple[Path, ...], tyro.conf.Positional]
+    """Run directories, or folders holding them (e.g. the parent of `--seeds` runs)."""
+    out: Path = Path("curves.png")
+    """The figure to write (.png, .pdf or .svg)."""
+    x: str = "env_steps"
+    """The x-axis: env_steps, or time (training seconds)."""
+    metric: str = "rollout/ep_return_mean"
+    """The column of metrics.csv to draw."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (also used by the tests)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -92,7 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(rest)
         if command == "lab":
             return _lab(rest)
-        raise PgradError(f"unknown command {command!r}; use `pgrad train`, `eval` or `lab`")
+        if command == "plot":
+            return _plot(rest)
+        raise PgradError(f"unknown command {command!r}; use `pgrad train`, `eval`, `plot` or "
+                         "`lab`")  # fmt: skip
     except PgradError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -281,6 +299,15 @@ def _eval(argv: list[str]) -> int:
             f"{policy.env_id}: {ev.mean:.2f} ± {ev.std:.2f} "
             f"over {ev.episodes} episodes ({mode} actions)"
         )
+    return 0
+
+
+def _plot(argv: list[str]) -> int:
+    args = _parse(PlotArgs, argv, "pgrad plot")
+    from pgrad.trainer.compare import compare
+
+    print(compare(list(args.runs), args.out, x_axis=args.x, metric=args.metric))
+    print(f"figure written to {args.out}")
     return 0
 
 
