@@ -190,6 +190,9 @@ def _train(argv: list[str]) -> int:
         raise PgradError("name the algorithm as a subcommand, e.g. `pgrad train ppo --env ...`")
     config_path, argv = _pop_option(argv, "--config")
     resume, argv = _pop_option(argv, "--resume")
+    seeds, argv = _pop_seeds(argv)
+    if seeds is not None and resume is not None:
+        raise PgradError("--resume continues one run; drop --seeds")
     trust = "--trust-env-module" in argv
     argv = [a for a in argv if a != "--trust-env-module"]
     if resume is not None and config_path is not None:
@@ -209,13 +212,49 @@ def _train(argv: list[str]) -> int:
         cfg = _parse_train(algo, argv, default)
         if resume is not None:
             check_resumable(default, cfg)
-        result = train(cfg, console=Console(stderr=True), plotter=plotter,
-                       resume=None if resume is None else Path(resume))  # fmt: skip
+        for one in seed_configs(cfg, seeds):
+            result = train(one, console=Console(stderr=True), plotter=plotter,
+                           resume=None if resume is None else Path(resume))  # fmt: skip
+            _report(result)
+            if result.interrupted:
+                return 130
     finally:
         if plotter is not None:
             plotter.close()
-    _report(result)
-    return 130 if result.interrupted else 0
+    return 0
+
+
+def _pop_seeds(argv: list[str]) -> tuple[list[int] | None, list[str]]:
+    """The seeds of ``--seeds 1 2 3`` (or ``1,2,3``) and the other arguments."""
+    if "--seeds" not in argv:
+        return None, argv
+    i = argv.index("--seeds")
+    j = i + 1
+    while j < len(argv) and not argv[j].startswith("-"):
+        j += 1
+    values = [v for a in argv[i + 1 : j] for v in a.split(",") if v]
+    if not values or not all(v.isdigit() for v in values) or len(set(values)) < len(values):
+        raise PgradError(f"--seeds needs distinct integers >= 0, e.g. --seeds 1 2 3 (got "
+                         f"{' '.join(argv[i + 1 : j]) or 'nothing'})")  # fmt: skip
+    if any(a == "--seed" or a.startswith("--seed=") for a in argv):
+        raise PgradError("give either --seed or --seeds, not both")
+    return [int(v) for v in values], argv[:i] + argv[j:]
+
+
+def seed_configs(cfg: Any, seeds: list[int] | None) -> list[Any]:
+    """``cfg`` once, or once per seed: with ``--run-dir BASE`` into ``BASE/seed-S``, else into
+    each seed's default run directory (siblings under runs/). Every directory is checked before
+    the first run starts, so a clash stops nothing half-way."""
+    if seeds is None:
+        return [cfg]
+    from pgrad.trainer.run_dir import check_run_dir
+
+    base = cfg.run.run_dir
+    configs = [cfg.replace(seed=s, run_dir=base / f"seed-{s}" if base else None) for s in seeds]
+    for one in configs:
+        if one.run.run_dir is not None:
+            check_run_dir(one.run.run_dir)
+    return configs
 
 
 def _parse_train(algo: str | None, argv: list[str], default: Any) -> Any:

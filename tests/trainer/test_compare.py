@@ -47,3 +47,33 @@ def test_bad_plot_input_is_one_line_and_writes_nothing(tmp_path: Path, capsys) -
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 2 and all(e.startswith("error: ") for e in errors)
     assert not out.exists()
+
+
+def _seeds_cli(base: Path, *seeds: str) -> list[str]:
+    return ["train", "reinforce", "--seeds", *seeds, "--run-dir", str(base), "--no-progress",
+            "--no-tensorboard", "--total-env-steps", "800", "--episodes-per-update", "4",
+            "--num-envs", "4", "--eval-interval", "0", "--target-return", "none"]  # fmt: skip
+
+
+def test_train_seeds_writes_sibling_runs_that_plot_groups(tmp_path: Path, capsys) -> None:
+    base = tmp_path / "sweep"
+    assert main(_seeds_cli(base, "1", "2", "3")) == 0
+    seeds = [pgrad.load_policy(base / f"seed-{s}").metadata["seed"] for s in (1, 2, 3)]
+    assert seeds == [1, 2, 3]
+    capsys.readouterr()
+    assert main(["plot", str(base), "--out", str(tmp_path / "c.png")]) == 0
+    rows = [r for r in capsys.readouterr().out.splitlines() if r.startswith("| reinforce")]
+    assert len(rows) == 1 and "| 3 |" in rows[0]
+
+
+def test_bad_seeds_and_a_taken_directory_stop_before_any_run(tmp_path: Path, capsys) -> None:
+    base = tmp_path / "sweep"
+    (base / "seed-2").mkdir(parents=True)
+    (base / "seed-2" / "keep.txt").write_text("mine")
+    assert main(_seeds_cli(base, "1", "2")) == 2
+    assert main(_seeds_cli(tmp_path / "other", "x")) == 2
+    assert main([*_seeds_cli(tmp_path / "other", "1"), "--seed", "3"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 3
+    assert sorted(p.name for p in base.iterdir()) == ["seed-2"]
+    assert (base / "seed-2" / "keep.txt").read_text() == "mine"
+    assert not (tmp_path / "other").exists()
