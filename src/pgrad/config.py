@@ -21,6 +21,7 @@ import dataclasses
 import functools
 import json
 import math
+import re
 import tomllib
 import types
 import typing
@@ -308,6 +309,10 @@ class EvalConfig:
         return float(self.target_return)
 
 
+RAY_ADDRESS = r"(ray://)?[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}"
+"""HOST:PORT or ray://HOST:PORT (an IPv6 host in brackets)."""
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Run: budget, seed, outputs."""
@@ -358,12 +363,19 @@ class RunConfig:
                     f"{name} must be an integer >= 0 (got {value!r}), e.g. --"
                     f"{name.replace('_', '-')} 2")  # fmt: skip
         require(
-            isinstance(self.worker_timeout, int | float) and self.worker_timeout > 0,
-            f"worker_timeout must be a number of seconds > 0 (got {self.worker_timeout!r})",
+            isinstance(self.worker_timeout, int | float) and 0 < self.worker_timeout < math.inf,
+            f"worker_timeout must be a finite number of seconds > 0, e.g. --worker-timeout 600 "
+            f"(got {self.worker_timeout!r})",
         )
         require(
-            isinstance(self.worker_cpus, int | float) and self.worker_cpus > 0,
-            f"worker_cpus must be a number of CPUs > 0, e.g. 0.5 (got {self.worker_cpus!r})",
+            isinstance(self.worker_cpus, int | float) and 0 < self.worker_cpus <= 1024,
+            f"worker_cpus must be a number of CPUs in (0, 1024], e.g. --worker-cpus 0.5 (got "
+            f"{self.worker_cpus!r})",
+        )
+        require(
+            self.ray_address in ("", "auto") or re.fullmatch(RAY_ADDRESS, self.ray_address),
+            f"ray_address must be empty (a local Ray), auto, or HOST:PORT / ray://HOST:PORT (got "
+            f"{self.ray_address!r})",
         )
         require(
             isinstance(self.checkpoint_every, int) and self.checkpoint_every >= 0,
