@@ -7,6 +7,7 @@ the CSV has a fixed header, with empty cells where a metric was not measured at 
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,21 @@ TIMING_COLUMNS = frozenset({"time/train_seconds", "time/rollout_seconds"})
 """Columns that depend on the machine's speed; every other column is reproducible."""
 
 
+def after_earlier_files(log_dir: Path) -> None:
+    """Wait (at most a second) until a new TensorBoard event file will sort after the ones in
+    ``log_dir``.
+
+    TensorBoard reads a directory's event files in name order, and a name holds the second it
+    was created, then the host and the process id. A run resumed within the second it was killed
+    could get a name that sorts first, and then the purge of the killed run's later steps would
+    be read before those steps (seen as duplicated steps under load).
+    """
+    stamps = [int(p.name.split(".")[3]) for p in log_dir.glob("events.out.tfevents.*")
+              if p.name.split(".")[3].isdigit()]  # fmt: skip
+    while stamps and int(time.time()) <= max(stamps):
+        time.sleep(0.02)
+
+
 class MetricsLogger:
     """Writes each update's metrics to ``metrics.csv`` and, optionally, TensorBoard events."""
 
@@ -62,6 +78,8 @@ class MetricsLogger:
             from torch.utils.tensorboard import SummaryWriter  # heavy import, only when asked
 
             purge = int(history[-1]["env_steps"]) + 1 if history else None
+            if purge is not None:
+                after_earlier_files(run_dir / "tensorboard")
             self._tb = SummaryWriter(log_dir=str(run_dir / "tensorboard"), purge_step=purge)
 
     def log(self, row: dict[str, float]) -> None:
