@@ -35,6 +35,7 @@ _EXPORTS = {
     "train": "pgrad.api",
     "load_policy": "pgrad.api",
     "evaluate": "pgrad.api",
+    "record": "pgrad.api",
     "TrainedPolicy": "pgrad.api",
     "TrainResult": "pgrad.trainer.loop",
     "Progress": "pgrad.trainer.callbacks",

@@ -18,13 +18,14 @@ import numpy as np
 
 from pgrad.algos import algorithm
 from pgrad.config import EnvConfig, TrainConfig, build
-from pgrad.envs.make import EnvInfo, register_factory
+from pgrad.envs.make import EnvInfo, make_render_env, register_factory
 from pgrad.envs.observations import batch_flattener
 from pgrad.envs.spaces import space_to_json
 from pgrad.errors import PgradError
 from pgrad.policies.actor import make_actor
 from pgrad.policies.mlp import MLPPolicy
 from pgrad.rollout.evaluate import Evaluation, Evaluator
+from pgrad.rollout.record import render_episodes, write_video
 from pgrad.trainer import checkpoint
 from pgrad.trainer.callbacks import Callbacks
 from pgrad.trainer.loop import TrainResult
@@ -135,6 +136,53 @@ def load_policy(path: str | Path) -> TrainedPolicy:
     return TrainedPolicy(module, meta)
 
 
+def record(
+    policy: TrainedPolicy,
+    out: str | Path,
+    episodes: int = 1,
+    deterministic: bool = False,
+    seed: int = 0,
+    fps: int = 30,
+    trust_env_module: bool = False,
+) -> list[float]:
+    """Render ``episodes`` episodes of ``policy`` in its environment into the video ``out``
+    (.mp4); return their returns.
+
+    Raises:
+        PgradError: bad counts or path, an untrusted module, an environment that cannot render,
+            or imageio missing; nothing is written then.
+    """
+    out = Path(out)
+    if not isinstance(episodes, int) or not 1 <= episodes <= 1000:
+        raise PgradError(f"episodes must be an integer in [1, 1000] (got {episodes!r})")
+    if not isinstance(fps, int) or not 1 <= fps <= 240:
+        raise PgradError(f"fps must be an integer in [1, 240] (got {fps!r}); e.g. --fps 30")
+    if out.suffix.lower() != ".mp4" or not out.parent.is_dir():
+        raise PgradError(f"--out must be an .mp4 file in an existing folder (got {out})")
+    cfg = _trusted_env(policy, trust_env_module)
+    env = make_render_env(cfg)
+    try:
+        rng = np.random.default_rng(seed)
+        frames, returns = render_episodes(
+            env, lambda obs: policy.act(obs, deterministic=deterministic, rng=rng),
+            policy.reset, episodes, seed)  # fmt: skip
+    finally:
+        env.close()
+    write_video(frames, out, fps)
+    return returns
+
+
+def _trusted_env(policy: TrainedPolicy, trust_env_module: bool) -> EnvConfig:
+    """The checkpoint's environment, refused if it imports code and that is not trusted."""
+    env = policy.env_config()
+    imports = [env.id.rpartition(":")[0]] if ":" in env.id else []
+    imports += list(env.gym_packages)
+    if imports and not trust_env_module:
+        raise PgradError(f"the checkpoint's environment imports {', '.join(imports)}; pass "
+                         "--trust-env-module (trust_env_module=True) if you trust it")
+    return env
+
+
 def evaluate(
     policy: TrainedPolicy | MLPPolicy,
     episodes: int = 100,
@@ -155,14 +203,10 @@ def evaluate(
     if not isinstance(episodes, int) or isinstance(episodes, bool) or not 1 <= episodes <= 100_000:
         raise PgradError(f"episodes must be an integer in [1, 100000] (got {episodes!r})")
     module = policy.module if isinstance(policy, TrainedPolicy) else policy
-    if env is None:
-        trained = isinstance(policy, TrainedPolicy)
-        env = policy.env_config() if trained else EnvConfig(id=module.spec.env.env_id)
-        imports = [env.id.rpartition(":")[0]] if ":" in env.id else []
-        imports += list(env.gym_packages)
-        if imports and not trust_env_module:
-            raise PgradError(f"the checkpoint's environment imports {', '.join(imports)}; pass "
-                             "--trust-env-module (trust_env_module=True) if you trust it")
+    if env is None and isinstance(policy, TrainedPolicy):
+        env = _trusted_env(policy, trust_env_module)
+    elif env is None:
+        env = EnvConfig(id=module.spec.env.env_id)
     elif not isinstance(env, EnvConfig):
         env = EnvConfig(id=register_factory(env))
     evaluator = Evaluator(env, episodes, seed)

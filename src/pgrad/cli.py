@@ -25,13 +25,14 @@ from pgrad.errors import PgradError
 
 T = TypeVar("T")
 
-USAGE = """usage: pgrad {train,eval,plot,lab} [options]
+USAGE = """usage: pgrad {train,eval,record,plot,lab} [options]
 
 Policy-gradient reinforcement learning, checked against the exact gradient.
 
 commands:
   train [ALGO]  train an agent: reinforce (default), vpg, a2c or ppo (default env: CartPole-v1)
   eval          evaluate a trained run directory or checkpoint
+  record        render episodes of a trained policy into an .mp4 video
   plot          learning curves of several runs, grouped by configuration, and a table
   lab           measure gradient estimators against the exact gradient of a finite MDP
 
@@ -75,6 +76,26 @@ class EvalArgs:
 
 
 @dataclass(frozen=True)
+class RecordArgs:
+    """Record episodes of a trained policy into a video (pip install -e ".[video]")."""
+
+    path: Annotated[Path, tyro.conf.Positional]
+    """A run directory (its final checkpoint) or a .safetensors checkpoint."""
+    out: Path = Path("video.mp4")
+    """The video to write (.mp4, H.264)."""
+    episodes: int = 1
+    """Episodes to record, one after another."""
+    fps: int = 30
+    """Frames per second of the video."""
+    deterministic: bool = False
+    """Take the most likely action instead of sampling."""
+    seed: int = 0
+    """Seed of the first episode's reset (episode k: seed + k) and of the action sampling."""
+    trust_env_module: bool = False
+    """Build an environment that the checkpoint names by MODULE:ID or gym packages."""
+
+
+@dataclass(frozen=True)
 class PlotArgs:
     """Learning curves of several runs: seeds of one configuration averaged, with a 95% band."""
 
@@ -109,8 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _lab(rest)
         if command == "plot":
             return _plot(rest)
-        raise PgradError(f"unknown command {command!r}; use `pgrad train`, `eval`, `plot` or "
-                         "`lab`")  # fmt: skip
+        if command == "record":
+            return _record(rest)
+        raise PgradError(f"unknown command {command!r}; use `pgrad train`, `eval`, `record`, "
+                         "`plot` or `lab`")  # fmt: skip
     except PgradError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -338,6 +361,18 @@ def _eval(argv: list[str]) -> int:
             f"{policy.env_id}: {ev.mean:.2f} ± {ev.std:.2f} "
             f"over {ev.episodes} episodes ({mode} actions)"
         )
+    return 0
+
+
+def _record(argv: list[str]) -> int:
+    args = _parse(RecordArgs, argv, "pgrad record")
+    from pgrad.api import load_policy, record
+
+    returns = record(load_policy(args.path), args.out, episodes=args.episodes, fps=args.fps,
+                     deterministic=args.deterministic, seed=args.seed,
+                     trust_env_module=args.trust_env_module)  # fmt: skip
+    print(f"{len(returns)} episode(s), returns {', '.join(f'{r:g}' for r in returns)}: "
+          f"video written to {args.out}")
     return 0
 
 

@@ -247,6 +247,29 @@ def _make_one(env_id: str, kwargs: dict[str, Any],
     return env
 
 
+def make_render_env(cfg: EnvConfig) -> gym.Env[Any, Any]:
+    """One copy of ``cfg``'s environment as training builds it, rendering ``rgb_array`` frames.
+
+    Raises:
+        PgradError: the environment cannot be built, or cannot render frames.
+    """
+    import_packages(cfg.gym_packages)
+    env_id = resolve_env_id(cfg.id)
+    kwargs: dict[str, Any] = {**cfg.kwargs(), "render_mode": "rgb_array"}
+    if cfg.max_episode_steps > 0:
+        kwargs["max_episode_steps"] = cfg.max_episode_steps
+    wrappers = [_atari_wrapper] if atari_preprocessing(cfg, env_id) else []
+    if wrappers:
+        kwargs.setdefault("frameskip", 1)
+    try:
+        return _make_one(env_id, kwargs, wrappers)
+    except Exception as exc:  # someone else's constructor: an error of input
+        raise PgradError(
+            f"cannot create {env_id} with render_mode='rgb_array': {_one_line(exc)}; it must "
+            "support rgb_array rendering"
+        ) from None
+
+
 ATARI_FRAME_STACK = 4
 """Frames stacked by the atari preprocessing (the observation is (4, 84, 84) uint8)."""
 
