@@ -27,7 +27,7 @@ from pgrad.policies.mlp import MLPPolicy
 from pgrad.rollout.evaluate import Evaluation, Evaluator
 from pgrad.rollout.record import render_episodes, write_video
 from pgrad.trainer import checkpoint
-from pgrad.trainer.callbacks import Callbacks
+from pgrad.trainer.callbacks import Callbacks, Progress
 from pgrad.trainer.loop import TrainResult
 from pgrad.trainer.loop import train as _train
 
@@ -54,9 +54,9 @@ def train(config: TrainConfig | None = None, callbacks: Iterable[Any] = (),
 
     >>> pgrad.train(pgrad.PPOConfig(), env="Acrobot-v1", seed=3, progress=False)  # doctest: +SKIP
     """
-    hooks = Callbacks(callbacks)
     if config is None:
-        return _train(make_config(**overrides), callbacks=hooks)
+        cfg = make_config(**overrides)
+        return _train(cfg, callbacks=run_callbacks(cfg, callbacks))
     algo = overrides.pop("algo", config.algo)
     if algo != config.algo:
         raise PgradError(
@@ -65,7 +65,8 @@ def train(config: TrainConfig | None = None, callbacks: Iterable[Any] = (),
         )
     if callable(overrides.get("env")) or not isinstance(overrides.get("env", ""), str):
         overrides["env"] = register_factory(overrides["env"])
-    return _train(config.replace(**overrides) if overrides else config, callbacks=hooks)
+    cfg = config.replace(**overrides) if overrides else config
+    return _train(cfg, callbacks=run_callbacks(cfg, callbacks))
 
 
 @dataclass
@@ -170,6 +171,30 @@ def record(
         env.close()
     write_video(frames, out, fps)
     return returns
+
+
+class VideoRecorder:
+    """The callback of ``--video-every N``: one episode of the current policy (sampled actions,
+    seeded by the run's seed and the update) into ``RUN_DIR/videos/update-NNNNNNNN.mp4`` every N
+    updates; the training run itself is unchanged."""
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        self.every, self.seed = cfg.eval.video_every, cfg.run.seed
+        self.meta = {"config": cfg.to_json()}
+
+    def on_update(self, p: Progress) -> None:
+        if p.update % self.every:
+            return
+        folder = p.run_dir / "videos"
+        folder.mkdir(exist_ok=True)
+        record(TrainedPolicy(p.policy, self.meta), folder / f"update-{p.update:08d}.mp4",
+               seed=self.seed * 1_000_003 + p.update, trust_env_module=True)  # fmt: skip
+
+
+def run_callbacks(cfg: TrainConfig, user: Iterable[Any] = ()) -> Callbacks:
+    """The user's callbacks, and the video recorder when ``cfg`` asks for one."""
+    extra = [VideoRecorder(cfg)] if cfg.eval.video_every else []
+    return Callbacks([*user, *extra])
 
 
 def _trusted_env(policy: TrainedPolicy, trust_env_module: bool) -> EnvConfig:

@@ -235,9 +235,12 @@ def _train(argv: list[str]) -> int:
         cfg = _parse_train(algo, argv, default)
         if resume is not None:
             check_resumable(default, cfg)
+        from pgrad.api import run_callbacks
+
         for one in seed_configs(cfg, seeds):
             result = train(one, console=Console(stderr=True), plotter=plotter,
-                           resume=None if resume is None else Path(resume))  # fmt: skip
+                           resume=None if resume is None else Path(resume),
+                           callbacks=run_callbacks(one))  # fmt: skip
             _report(result)
             if result.interrupted:
                 return 130

@@ -278,6 +278,9 @@ class EvalConfig:
     share, reckoning it to cost what the last one did, waits for the next time one falls due; the
     last one always runs. The cost is counted in
     environment calls, not seconds, so the schedule is the same on every machine (0: no limit)."""
+    video_every: int = 0
+    """Record one episode of the current policy into RUN_DIR/videos/update-N.mp4 every this many
+    updates (0: never; pip install -e ".[video]")."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -287,7 +290,7 @@ class EvalConfig:
             f"target_return must be a finite number, threshold or none (got {target})",
         )
         require_positive_int(self, "eval_episodes", "e.g. --eval-episodes 100")
-        for name in ("eval_interval", "confirm_episodes"):
+        for name in ("eval_interval", "confirm_episodes", "video_every"):
             value = getattr(self, name)
             require(
                 isinstance(value, int) and value >= 0,

@@ -38,3 +38,17 @@ def test_record_from_the_command_line_and_its_bad_input(run_dir: Path, tmp_path:
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 3 and all(e.startswith("error: ") for e in errors)
     assert not (tmp_path / "v.avi").exists()
+
+
+def test_video_every_records_during_training_without_changing_it(tmp_path: Path) -> None:
+    settings = dict(algo="reinforce", env="CartPole-v1", total_env_steps=1200, num_envs=4,
+                    episodes_per_update=4, progress=False, tensorboard=False, eval_interval=0,
+                    target_return="none")  # fmt: skip
+    filmed = pgrad.train(video_every=2, run_dir=tmp_path / "filmed", **settings)
+    plain = pgrad.train(run_dir=tmp_path / "plain", **settings)
+    videos = sorted(p.name for p in (tmp_path / "filmed" / "videos").iterdir())
+    assert videos == [f"update-{u:08d}.mp4" for u in range(2, filmed.updates + 1, 2)]
+    assert all(len(list(iio.imiter(tmp_path / "filmed" / "videos" / v))) > 1 for v in videos)
+    same = [(a == b).all() for a, b in zip(filmed.policy.state_dict().values(),
+                                           plain.policy.state_dict().values(), strict=True)]
+    assert all(same) and filmed.updates == plain.updates > 2
