@@ -18,6 +18,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from pgrad.presets import preset
+
 ROOT = Path(__file__).resolve().parent
 RUNS = ROOT / "runs"
 DOCS = ROOT.parent / "docs"
@@ -27,20 +29,17 @@ DOCS = ROOT.parent / "docs"
 # docs/benchmarks.md was measured when PPO's documented linear schedule was never applied (its
 # default is linear now): these runs keep the constant rate they were measured with.
 CONSTANT_LR = {"ppo": dict(lr_schedule="constant")}
-PENDULUM = {
-    "ppo": dict(num_envs=4, num_steps=1024, gamma=0.9, update_epochs=10, num_minibatches=64,
-                lr=1e-3, value_lr=1e-3, entropy_coef=0.0, gae_lambda=0.95,
-                lr_schedule="constant"),
-    "a2c": dict(num_envs=8, num_steps=8, gamma=0.9, gae_lambda=0.9, lr=1e-3, value_lr=1e-3,
-                normalize_observations=True, normalize_advantages=False, max_grad_norm=0.5),
-}  # fmt: skip
-MUJOCO = {
-    "ppo": dict(num_envs=1, num_steps=2048, lr=3e-4, value_lr=3e-4, lr_schedule="linear",
-                update_epochs=10, num_minibatches=32, gamma=0.99, gae_lambda=0.95,
-                entropy_coef=0.0, normalize_observations=True, normalize_rewards=True),
-    "vpg": dict(num_envs=4, episodes_per_update=4, lr=3e-4, value_lr=1e-3, value_epochs=80,
-                gamma=0.99, gae_lambda=0.97, normalize_observations=True),
-}  # fmt: skip
+# The rows that back a preset take its settings from src/pgrad/presets.toml (one source); the
+# budget and evaluation keys of a preset are the suites' own below.
+RUN_KEYS = {"total_env_steps", "eval_episodes", "eval_interval", "target_return"}
+
+
+def _preset(algo: str, env: str) -> dict[str, Any]:
+    return {k: v for k, v in (preset(algo, env) or {}).items() if k not in RUN_KEYS}
+
+
+PENDULUM = {algo: _preset(algo, "Pendulum-v1") for algo in ("ppo", "a2c")}
+MUJOCO = {algo: _preset(algo, "HalfCheetah-v5") for algo in ("ppo", "vpg")}
 # RL Baselines3 Zoo's tuned PPO settings for HalfCheetah (its hyperparams/ppo.yml), except that
 # pgrad's layers keep their orthogonal initialisation.
 HALFCHEETAH_TUNED = dict(

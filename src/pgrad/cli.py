@@ -217,7 +217,8 @@ def _train(argv: list[str]) -> int:
     if seeds is not None and resume is not None:
         raise PgradError("--resume continues one run; drop --seeds")
     trust = "--trust-env-module" in argv
-    argv = [a for a in argv if a != "--trust-env-module"]
+    use_preset = "--no-preset" not in argv
+    argv = [a for a in argv if a not in ("--trust-env-module", "--no-preset")]
     if resume is not None and config_path is not None:
         raise PgradError("--resume continues a run with its own config; drop --config")
     helping = "-h" in argv or "--help" in argv
@@ -232,6 +233,8 @@ def _train(argv: list[str]) -> int:
         default = load_config(Path(path), algo) if path is not None else None
         if default is not None and (resume is not None or config_path is not None):
             check_trusted(default, trust, "--resume" if resume is not None else "--config")
+        if default is None and use_preset and not helping:
+            default = preset_config(algo, argv)
         cfg = _parse_train(algo, argv, default)
         if resume is not None:
             check_resumable(default, cfg)
@@ -248,6 +251,23 @@ def _train(argv: list[str]) -> int:
         if plotter is not None:
             plotter.close()
     return 0
+
+
+def preset_config(algo: str | None, argv: list[str]) -> Any:
+    """The config of the preset for ``algo`` and the ``--env`` of ``argv`` (announced on
+    stderr), or None when there is none."""
+    from pgrad.algos import ALGORITHMS
+    from pgrad.api import make_config
+    from pgrad.presets import describe, preset
+
+    name = algo or next(iter(ALGORITHMS))
+    env = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--env"),
+               next((a.split("=", 1)[1] for a in argv if a.startswith("--env=")), "CartPole-v1"))
+    settings = preset(name, env)
+    if settings is None or name not in ALGORITHMS:
+        return None
+    Console(stderr=True).print(describe(name, env), markup=False, highlight=False)
+    return make_config(name, env=env, **settings)
 
 
 def _pop_seeds(argv: list[str]) -> tuple[list[int] | None, list[str]]:
