@@ -266,7 +266,7 @@ def preset_config(algo: str | None, argv: list[str]) -> Any:
     settings = preset(name, env)
     if settings is None or name not in ALGORITHMS:
         return None
-    Console(stderr=True).print(describe(name, env), markup=False, highlight=False)
+    Console(stderr=True, soft_wrap=True).print(describe(name, env), markup=False, highlight=False)
     return make_config(name, env=env, **settings)
 
 

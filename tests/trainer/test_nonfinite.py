@@ -57,7 +57,8 @@ def test_settings_that_diverge_end_with_one_line_and_finite_weights(
     args: list[str], tmp_path: Path, capsys
 ) -> None:
     run = tmp_path / "run"
-    argv = ["train", *args, "--total-env-steps", "20000", "--num-steps", "256", "--no-progress",
+    argv = ["train", *args, "--no-preset", "--total-env-steps", "20000", "--num-steps", "256",
+            "--no-progress",
             "--no-tensorboard", "--eval-episodes", "2", "--run-dir", str(run)]  # fmt: skip
     status = main(argv)
     err = capsys.readouterr().err.strip().splitlines()
