@@ -162,15 +162,16 @@ def record(
         raise PgradError(f"--out must be an .mp4 file in an existing folder (got {out})")
     cfg = _trusted_env(policy, trust_env_module)
     env = make_render_env(cfg)
+    rng = np.random.default_rng(seed)
+
+    def act(obs: Any) -> Any:
+        return policy.act(obs, deterministic=deterministic, rng=rng)
+
     try:
-        rng = np.random.default_rng(seed)
-        frames, returns = render_episodes(
-            env, lambda obs: policy.act(obs, deterministic=deterministic, rng=rng),
-            policy.reset, episodes, seed)  # fmt: skip
+        return write_video(out, fps, lambda emit: render_episodes(
+            env, act, policy.reset, episodes, seed, emit))  # type: ignore[no-any-return]  # fmt: skip
     finally:
         env.close()
-    write_video(frames, out, fps)
-    return returns
 
 
 class VideoRecorder:

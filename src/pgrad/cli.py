@@ -261,8 +261,7 @@ def preset_config(algo: str | None, argv: list[str]) -> Any:
     from pgrad.presets import describe, preset
 
     name = algo or next(iter(ALGORITHMS))
-    env = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--env"),
-               next((a.split("=", 1)[1] for a in argv if a.startswith("--env=")), "CartPole-v1"))
+    env = _pop_option(argv, "--env")[0] or "CartPole-v1"  # peeked: argv itself is unchanged
     settings = preset(name, env)
     if settings is None or name not in ALGORITHMS:
         return None

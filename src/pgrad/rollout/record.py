@@ -20,23 +20,24 @@ VIDEO_MISSING = 'recording needs imageio and imageio-ffmpeg: pip install -e ".[v
 
 
 def render_episodes(env: Any, act: Callable[[Any], Any], reset: Callable[[], None],
-                    episodes: int, seed: int) -> tuple[list[np.ndarray], list[float]]:  # fmt: skip
-    """Frames [H, W, 3] uint8 of ``episodes`` episodes (the first frame after each reset, then one
-    per step) and their returns; episode k is reset with seed ``seed + k``."""
-    frames: list[np.ndarray] = []
+                    episodes: int, seed: int, emit: Callable[[np.ndarray], Any]
+                    ) -> list[float]:  # fmt: skip
+    """Hand each frame [H, W, 3] uint8 of ``episodes`` episodes to ``emit`` as it is rendered
+    (the first frame after each reset, then one per step; no episode is held in memory); return
+    the episodes' returns. Episode k is reset with seed ``seed + k``."""
     returns: list[float] = []
     for k in range(episodes):
         obs, _ = env.reset(seed=seed + k)
         reset()
-        frames.append(frame(env))
+        emit(frame(env))
         total, done = 0.0, False
         while not done:
             obs, reward, terminated, truncated, _ = env.step(act(obs))
-            frames.append(frame(env))
+            emit(frame(env))
             total += float(reward)
             done = bool(terminated or truncated)
         returns.append(total)
-    return frames, returns
+    return returns
 
 
 def frame(env: Any) -> np.ndarray:
@@ -56,9 +57,10 @@ def frame(env: Any) -> np.ndarray:
     return np.asarray(image, dtype=np.uint8)
 
 
-def write_video(frames: list[np.ndarray], out: Path, fps: int) -> None:
-    """Write ``frames`` to the .mp4 ``out`` (H.264, every frame kept) through imageio's FFmpeg
-    writer, atomically: a partial file never replaces ``out``."""
+def write_video(out: Path, fps: int, produce: Callable[[Callable[[np.ndarray], Any]], Any]) -> Any:
+    """Stream the frames ``produce(emit)`` emits into the .mp4 ``out`` (H.264, every frame kept)
+    through imageio's FFmpeg writer, atomically: a partial file never replaces ``out``. Returns
+    what ``produce`` returns."""
     try:
         import imageio.v2 as imageio
         import imageio_ffmpeg  # noqa: F401  (the writer's binary)
@@ -66,7 +68,9 @@ def write_video(frames: list[np.ndarray], out: Path, fps: int) -> None:
         raise PgradError(VIDEO_MISSING) from exc
     partial = out.with_name(f".{out.name}.partial{out.suffix}")
     try:
-        imageio.mimwrite(partial, frames, fps=fps, macro_block_size=1)
+        with imageio.get_writer(partial, fps=fps, macro_block_size=1) as writer:
+            result = produce(writer.append_data)
         partial.replace(out)
+        return result
     finally:
         partial.unlink(missing_ok=True)
