@@ -6,9 +6,9 @@ Data flow of one training update (one sub-package per stage)::
     (Gymnasium)  ([B, T] batches)  (Psi_t: R(tau), GAE, ...)  (-(1/m) sum log pi * Psi)
 
 Public API: the configs (:class:`ReinforceConfig`, :class:`VPGConfig`, :class:`A2CConfig`,
-:class:`PPOConfig`; :func:`make_config`), :func:`train`, :func:`load_policy`, :func:`evaluate`;
-the pure math (:class:`PsiRecipe` and :func:`psi_weights`, :func:`discounted_returns`,
-:func:`trajectory_return_weights`, :func:`reward_to_go`,
+:class:`PPOConfig`; :func:`make_config`), :func:`train`, :func:`load_policy`, :func:`evaluate`,
+:func:`record`, :func:`tune`; the pure math (:class:`PsiRecipe` and :func:`psi_weights`,
+:func:`discounted_returns`, :func:`trajectory_return_weights`, :func:`reward_to_go`,
 :func:`returns_to_go`, :func:`gae`, :func:`td_residuals`, :func:`score_function_loss`,
 :func:`clipped_surrogate_loss`, :func:`value_loss`); and :mod:`pgrad.exact`, the lab.
 Attributes load on first use, so ``import pgrad`` stays cheap.
@@ -36,6 +36,8 @@ _EXPORTS = {
     "load_policy": "pgrad.api",
     "evaluate": "pgrad.api",
     "record": "pgrad.api",
+    "tune": "pgrad.api",
+    "TuneConfig": "pgrad.tuning.config",
     "TrainedPolicy": "pgrad.api",
     "TrainResult": "pgrad.trainer.loop",
     "Progress": "pgrad.trainer.callbacks",

@@ -30,6 +30,9 @@ from pgrad.trainer import checkpoint
 from pgrad.trainer.callbacks import Callbacks, Progress
 from pgrad.trainer.loop import TrainResult
 from pgrad.trainer.loop import train as _train
+from pgrad.tuning.config import TuneConfig
+from pgrad.tuning.study import TuneResult
+from pgrad.tuning.study import tune as run_study
 
 
 def make_config(algo: str = "reinforce", **overrides: Any) -> TrainConfig:
@@ -129,6 +132,22 @@ class TrainedPolicy:
     def __post_init__(self) -> None:
         self._actor = make_actor(self.module)
         self._rng = np.random.default_rng()
+
+
+def tune(config: TrainConfig | None = None, **settings: Any) -> TuneResult:
+    """Search hyperparameters of ``config`` (default: REINFORCE's) with Optuna; ``settings``:
+    the fields of :class:`pgrad.tuning.config.TuneConfig` (``out``, ``trials``, ``seeds``,
+    ``objective``, ``pruner``, ``space``, ...). Returns the best trial; its config is also in
+    ``OUT/best_config.json``.
+
+    >>> best = pgrad.tune(pgrad.make_config("ppo", env="Acrobot-v1", total_env_steps=50_000),
+    ...                   out="tune-acrobot", trials=20, seeds=(1, 2))  # doctest: +SKIP
+    """
+    try:
+        tune_config = TuneConfig(**settings)
+    except TypeError as exc:
+        raise PgradError(f"bad tuning setting: {exc}; see pgrad.tuning.config.TuneConfig") from None
+    return run_study(config or make_config(), tune_config)
 
 
 def load_policy(path: str | Path) -> TrainedPolicy:

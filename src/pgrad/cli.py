@@ -9,6 +9,7 @@ drift apart. Bad input ends with one line,
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -22,10 +23,11 @@ import tyro
 from rich.console import Console
 
 from pgrad.errors import PgradError
+from pgrad.tuning.config import TuneConfig as TuneArgs
 
 T = TypeVar("T")
 
-USAGE = """usage: pgrad {train,eval,record,plot,lab} [options]
+USAGE = """usage: pgrad {train,eval,record,plot,tune,lab} [options]
 
 Policy-gradient reinforcement learning, checked against the exact gradient.
 
@@ -34,6 +36,7 @@ commands:
   eval          evaluate a trained run directory or checkpoint
   record        render episodes of a trained policy into an .mp4 video
   plot          learning curves of several runs, grouped by configuration, and a table
+  tune [ALGO]   search hyperparameters with Optuna; the best config loads with --config
   lab           measure gradient estimators against the exact gradient of a finite MDP
 
 `pgrad COMMAND --help` (and `pgrad train ALGO --help`) lists the options and their defaults;
@@ -132,8 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _plot(rest)
         if command == "record":
             return _record(rest)
+        if command == "tune":
+            return _tune(rest)
         raise PgradError(f"unknown command {command!r}; use `pgrad train`, `eval`, `record`, "
-                         "`plot` or `lab`")  # fmt: skip
+                         "`plot`, `tune` or `lab`")  # fmt: skip
     except PgradError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -207,38 +212,19 @@ def _pop_option(argv: list[str], flag: str) -> tuple[str | None, list[str]]:
 
 
 def _train(argv: list[str]) -> int:
-    algo = argv[0] if argv and not argv[0].startswith("-") else None
-    argv = argv[1:] if algo is not None else argv
-    if "--algo" in argv or any(a.startswith("--algo=") for a in argv):
-        raise PgradError("name the algorithm as a subcommand, e.g. `pgrad train ppo --env ...`")
-    config_path, argv = _pop_option(argv, "--config")
+    algo, argv = _algo(argv)
     resume, argv = _pop_option(argv, "--resume")
     seeds, argv = _pop_seeds(argv)
     if seeds is not None and resume is not None:
         raise PgradError("--resume continues one run; drop --seeds")
-    trust = "--trust-env-module" in argv
-    use_preset = "--no-preset" not in argv
-    argv = [a for a in argv if a not in ("--trust-env-module", "--no-preset")]
-    if resume is not None and config_path is not None:
-        raise PgradError("--resume continues a run with its own config; drop --config")
     helping = "-h" in argv or "--help" in argv
     from pgrad.trainer.plots import PlotWorker
 
     plotter = None if helping else PlotWorker()  # imports matplotlib while torch loads here
     try:
-        from pgrad.algos import load_config  # torch and gymnasium load here
-        from pgrad.trainer.loop import train
-
-        path = Path(resume) / "config.json" if resume is not None else config_path
-        default = load_config(Path(path), algo) if path is not None else None
-        if default is not None and (resume is not None or config_path is not None):
-            check_trusted(default, trust, "--resume" if resume is not None else "--config")
-        if default is None and use_preset and not helping:
-            default = preset_config(algo, argv)
-        cfg = _parse_train(algo, argv, default)
-        if resume is not None:
-            check_resumable(default, cfg)
+        cfg = train_config(algo, argv, resume, helping)
         from pgrad.api import run_callbacks
+        from pgrad.trainer.loop import train
 
         for one in seed_configs(cfg, seeds):
             result = train(one, console=Console(stderr=True), plotter=plotter,
@@ -251,6 +237,39 @@ def _train(argv: list[str]) -> int:
         if plotter is not None:
             plotter.close()
     return 0
+
+
+def _algo(argv: list[str]) -> tuple[str | None, list[str]]:
+    """The algorithm named first (or None) and the other arguments."""
+    if "--algo" in argv or any(a.startswith("--algo=") for a in argv):
+        raise PgradError("name the algorithm as a subcommand, e.g. `pgrad train ppo --env ...`")
+    if argv and not argv[0].startswith("-"):
+        return argv[0], argv[1:]
+    return None, argv
+
+
+def train_config(algo: str | None, argv: list[str], resume: str | None = None,
+                 helping: bool = False) -> Any:  # fmt: skip
+    """The config of ``pgrad train``'s options: from ``--config``, the run to ``resume``, the
+    preset, or the algorithm's defaults; flags override it."""
+    config_path, argv = _pop_option(argv, "--config")
+    if resume is not None and config_path is not None:
+        raise PgradError("--resume continues a run with its own config; drop --config")
+    trust = "--trust-env-module" in argv
+    use_preset = "--no-preset" not in argv
+    argv = [a for a in argv if a not in ("--trust-env-module", "--no-preset")]
+    from pgrad.algos import load_config  # torch and gymnasium load here
+
+    path = Path(resume) / "config.json" if resume is not None else config_path
+    default = load_config(Path(path), algo) if path is not None else None
+    if default is not None:
+        check_trusted(default, trust, "--resume" if resume is not None else "--config")
+    if default is None and use_preset and not helping:
+        default = preset_config(algo, argv)
+    cfg = _parse_train(algo, argv, default)
+    if resume is not None:
+        check_resumable(default, cfg)
+    return cfg
 
 
 def preset_config(algo: str | None, argv: list[str]) -> Any:
@@ -405,6 +424,47 @@ def _plot(argv: list[str]) -> int:
     print(compare(list(args.runs), args.out, x_axis=args.x, metric=args.metric))
     print(f"figure written to {args.out}")
     return 0
+
+
+TUNE_NOTES = """Every option of `pgrad train ALGO` (see `pgrad train ALGO --help`) also applies:
+together they give the base config (a preset, --config PATH, flags) whose fields outside the
+search space every trial keeps; trials train without early stopping."""
+
+
+def _tune(argv: list[str]) -> int:
+    algo, argv = _algo(argv)
+    own, rest = split_flags(argv, TuneArgs)
+    helping = "-h" in argv or "--help" in argv
+    description = " ".join((TuneArgs.__doc__ or "").split()) + "\n\n" + " ".join(TUNE_NOTES.split())
+    prog = f"pgrad tune {algo or ''}".strip()
+    args = _parse(TuneArgs, own + (["--help"] if helping else []), prog,
+                  lists=frozenset({"--seeds"}), description=description)  # fmt: skip
+    cfg = train_config(algo, rest)
+    from pgrad.api import tune
+
+    best = tune(cfg, **{f.name: getattr(args, f.name) for f in dataclasses.fields(args)})
+    from pgrad.tuning.study import shown
+
+    print(f"best of {best.trials} trials: {best.best_value:.2f} with {shown(best.best_params)}")
+    print(f"  train it: pgrad train --config {best.out / 'best_config.json'}")
+    return 0
+
+
+def split_flags(argv: list[str], cls: type) -> tuple[list[str], list[str]]:
+    """``argv`` split into the options of dataclass ``cls`` (with their values) and the rest."""
+    flags = {"--" + f.name.replace("_", "-") for f in dataclasses.fields(cls)}
+    own: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        name = argv[i].split("=", 1)[0]
+        into = own if name in flags else rest
+        j = i + 1
+        while "=" not in argv[i] and j < len(argv) and not argv[j].startswith("--"):
+            j += 1  # the option's values (a tuple takes several)
+        into.extend(argv[i:j])
+        i = j
+    return own, rest
 
 
 def _lab(argv: list[str]) -> int:
