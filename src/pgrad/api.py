@@ -22,6 +22,7 @@ from pgrad.envs.make import EnvInfo, make_render_env, register_factory
 from pgrad.envs.observations import batch_flattener
 from pgrad.envs.spaces import space_to_json
 from pgrad.errors import PgradError
+from pgrad.hub.download import download, is_hub_path
 from pgrad.policies.actor import make_actor
 from pgrad.policies.mlp import MLPPolicy
 from pgrad.rollout.evaluate import Evaluation, Evaluator
@@ -151,7 +152,13 @@ def tune(config: TrainConfig | None = None, **settings: Any) -> TuneResult:
 
 
 def load_policy(path: str | Path) -> TrainedPolicy:
-    """Load a run directory's final policy, or a checkpoint file, for acting or evaluation."""
+    """Load a policy for acting or evaluation: a run directory's final policy, a checkpoint
+    file, a folder written by ``pgrad export``, or ``hf://USER/NAME[@REVISION]`` from the Hugging
+    Face Hub (its two checkpoint files, through the Hub's local cache; ``pip install -e
+    ".[hub]"``). Nothing loaded is executed: weights are safetensors, metadata JSON, and an
+    environment that imports a module needs ``trust_env_module`` where it is built."""
+    if is_hub_path(path):
+        path = download(str(path))
     module, meta = checkpoint.load_policy(path)
     return TrainedPolicy(module, meta)
 

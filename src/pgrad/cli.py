@@ -1,4 +1,4 @@
-"""The ``pgrad`` command: ``pgrad train`` and ``pgrad eval``.
+"""The ``pgrad`` command: train, eval, record, plot, tune, export, push and lab.
 
 Options come from the typed dataclasses (each algorithm's config, :class:`EvalArgs`,
 :class:`pgrad.lab.config.LabConfig`) through tyro, so the command line and the Python API cannot
@@ -27,7 +27,7 @@ from pgrad.tuning.config import TuneConfig as TuneArgs
 
 T = TypeVar("T")
 
-USAGE = """usage: pgrad {train,eval,record,plot,tune,lab} [options]
+USAGE = """usage: pgrad {train,eval,record,plot,tune,export,push,lab} [options]
 
 Policy-gradient reinforcement learning, checked against the exact gradient.
 
@@ -37,6 +37,8 @@ commands:
   record        render episodes of a trained policy into an .mp4 video
   plot          learning curves of several runs, grouped by configuration, and a table
   tune [ALGO]   search hyperparameters with Optuna; the best config loads with --config
+  export        write a trained run as a Hugging Face Hub folder: weights, card, results, video
+  push          upload a run or an exported folder to the Hugging Face Hub
   lab           measure gradient estimators against the exact gradient of a finite MDP
 
 `pgrad COMMAND --help` (and `pgrad train ALGO --help`) lists the options and their defaults;
@@ -54,8 +56,9 @@ saved config (a run's config.json, or TOML): flags override it; unknown keys are
 class EvalArgs:
     """Evaluate a trained policy: mean ± std of the episode return."""
 
-    path: Annotated[Path, tyro.conf.Positional]
-    """A run directory (its final checkpoint) or a .safetensors checkpoint."""
+    path: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="PATH")]
+    """A run directory (its final checkpoint), a .safetensors checkpoint, a folder written by
+    `pgrad export`, or hf://USER/NAME[@REVISION] on the Hugging Face Hub."""
     episodes: int = 100
     """Episodes to run, all stepped together."""
     deterministic: bool = False
@@ -82,8 +85,8 @@ class EvalArgs:
 class RecordArgs:
     """Record episodes of a trained policy into a video (pip install -e ".[video]")."""
 
-    path: Annotated[Path, tyro.conf.Positional]
-    """A run directory (its final checkpoint) or a .safetensors checkpoint."""
+    path: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="PATH")]
+    """A run directory, a .safetensors checkpoint, an exported folder or hf://USER/NAME."""
     out: Path = Path("video.mp4")
     """The video to write (.mp4, H.264)."""
     episodes: int = 1
@@ -112,6 +115,49 @@ class PlotArgs:
     """The column of metrics.csv to draw."""
 
 
+@dataclass(frozen=True)
+class ExportArgs:
+    """Write a trained policy as a folder ready for the Hugging Face Hub: policy.safetensors and
+    policy.json, config.json, results.json (a fresh evaluation), replay.mp4 and README.md (the
+    model card, with the Hub's metadata)."""
+
+    path: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="PATH")]
+    """A run directory, a .safetensors checkpoint, an exported folder or hf://USER/NAME."""
+    out: Path = Path("hub-export")
+    """The folder to write; it must not exist yet, or be empty."""
+    repo_id: str = ""
+    """USER/NAME the card's usage lines name (empty: a placeholder)."""
+    episodes: int = 100
+    """Evaluation episodes behind results.json and the card's score."""
+    seed: int = 0
+    """Seed of the evaluation and of the video's episodes."""
+    deterministic: bool = False
+    """Evaluate and record with the most likely action instead of sampling."""
+    video_episodes: int = 1
+    """Episodes in replay.mp4 (0: no video, e.g. for an environment that cannot render)."""
+    fps: int = 30
+    """Frames per second of replay.mp4."""
+    trust_env_module: bool = False
+    """Build an environment that the checkpoint names by MODULE:ID or gym packages."""
+
+    def settings(self) -> dict[str, Any]:
+        """The evaluation and video settings, as keyword arguments of pgrad.hub.export."""
+        names = ("episodes", "seed", "deterministic", "video_episodes", "fps", "trust_env_module")
+        return {name: getattr(self, name) for name in names}
+
+
+@dataclass(frozen=True)
+class PushArgs(ExportArgs):
+    """Upload a trained policy to the Hugging Face Hub (pip install -e ".[hub]"; log in with
+    `hf auth login` or HF_TOKEN). A run directory or checkpoint is exported first (the export
+    options apply); a folder written by `pgrad export` is uploaded as it is."""
+
+    private: bool = False
+    """Create the repository as private (an existing one keeps its visibility)."""
+    commit_message: str = ""
+    """The commit's message (empty: "pgrad: ALGO on ENV")."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (also used by the tests)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -137,8 +183,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _record(rest)
         if command == "tune":
             return _tune(rest)
+        if command == "export":
+            return _export(rest)
+        if command == "push":
+            return _push(rest)
         raise PgradError(f"unknown command {command!r}; use `pgrad train`, `eval`, `record`, "
-                         "`plot`, `tune` or `lab`")  # fmt: skip
+                         "`plot`, `tune`, `export`, `push` or `lab`")  # fmt: skip
     except PgradError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -423,6 +473,28 @@ def _plot(argv: list[str]) -> int:
 
     print(compare(list(args.runs), args.out, x_axis=args.x, metric=args.metric))
     print(f"figure written to {args.out}")
+    return 0
+
+
+def _export(argv: list[str]) -> int:
+    args = _parse(ExportArgs, argv, "pgrad export")
+    from pgrad.hub.export import export
+
+    out = export(args.path, args.out, repo_id=args.repo_id or None, **args.settings())
+    print(f"exported {args.path} to {out}/ (upload it: pgrad push {out} --repo-id USER/NAME)")
+    return 0
+
+
+def _push(argv: list[str]) -> int:
+    args = _parse(PushArgs, argv, "pgrad push")
+    if not args.repo_id:
+        raise PgradError("pgrad push needs --repo-id USER/NAME (the Hub repository to write)")
+    from pgrad.hub.push import push
+
+    url = push(args.path, args.repo_id, private=args.private,
+               commit_message=args.commit_message or None, **args.settings())  # fmt: skip
+    print(f"pushed to {args.repo_id}: {url}")
+    print(f"  load it: pgrad eval hf://{args.repo_id}")
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -253,6 +254,10 @@ def make_render_env(cfg: EnvConfig) -> gym.Env[Any, Any]:
     Raises:
         PgradError: the environment cannot be built, or cannot render frames.
     """
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        # Off-screen frames need no window: without this, pygame's SDL probes for a display
+        # on a headless machine and prints an "error: XDG_RUNTIME_DIR ..." line that is none.
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import_packages(cfg.gym_packages)
     env_id = resolve_env_id(cfg.id)
     kwargs: dict[str, Any] = {**cfg.kwargs(), "render_mode": "rgb_array"}

@@ -1,8 +1,9 @@
 """Policy checkpoints: safetensors weights plus JSON metadata, never pickle.
 
 A checkpoint named ``final`` is the pair ``final.safetensors`` (tensors) and ``final.json``
-(``{"format": "pgrad-policy", "version": 1, "policy": PolicySpec, ...}``). Run directories keep
-theirs in ``checkpoints/``.
+(``{"format": "pgrad-policy", "version": 2, "policy": PolicySpec, ...}``). Run directories keep
+theirs in ``checkpoints/``; a folder exported for the Hub (``pgrad export``) holds one pair named
+``policy``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pgrad.trainer.files import atomic_write, atomic_write_text, dumps_strict, r
 FORMAT = "pgrad-policy"
 VERSION = 2
 CHECKPOINT_DIR = "checkpoints"
+EXPORTED = "policy"
+"""The name of the checkpoint pair in an exported folder (``policy.safetensors``, ``.json``)."""
 MAX_METADATA_BYTES = 16 * 1024 * 1024
 """Largest checkpoint metadata file read."""
 MAX_OBS_DIM = 10**7
@@ -46,15 +49,18 @@ def save_policy(directory: Path, name: str, policy: MLPPolicy, **meta: Any) -> P
 
 
 def resolve_checkpoint(path: Path) -> Path:
-    """Map a run directory, a ``.safetensors``/``.json`` file or a stem to the weights path."""
+    """Map a run directory, an exported folder, a ``.safetensors``/``.json`` file or a stem to
+    the weights path."""
     if path.is_dir():
-        candidate = path / CHECKPOINT_DIR / "final.safetensors"
-        if not candidate.is_file():
-            raise PgradError(
-                f"{path} is not a pgrad run directory (no {CHECKPOINT_DIR}/final.safetensors); "
-                "give a run directory written by `pgrad train` or a .safetensors checkpoint"
-            )
-        return candidate
+        for candidate in (path / CHECKPOINT_DIR / "final.safetensors",
+                          path / f"{EXPORTED}.safetensors"):  # fmt: skip
+            if candidate.is_file():
+                return candidate
+        raise PgradError(
+            f"{path} is not a pgrad run directory (no {CHECKPOINT_DIR}/final.safetensors) nor an "
+            f"exported folder (no {EXPORTED}.safetensors); give a run directory written by "
+            "`pgrad train`, a folder written by `pgrad export` or a .safetensors checkpoint"
+        )
     if path.is_file() and path.suffix not in (".safetensors", ".json"):
         raise PgradError(
             f"{path} is not a pgrad checkpoint; give a run directory or a .safetensors file "
