@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib.util
 import json
 import math
 import re
@@ -314,6 +315,8 @@ class EvalConfig:
 
 RAY_ADDRESS = r"(ray://)?[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}"
 """HOST:PORT or ray://HOST:PORT (an IPv6 host in brackets)."""
+W_AND_B_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+"""A Weights & Biases project or entity name."""
 
 
 @dataclass(frozen=True)
@@ -355,6 +358,13 @@ class RunConfig:
     """With workers: times a failed worker is replaced for one batch before the run stops."""
     worker_cpus: float = 1.0
     """With workers: CPUs Ray reserves for each worker (a fraction lets workers share a core)."""
+    track: bool = False
+    """Log the config, each update's metrics and the summary to Weights & Biases (pip install -e
+    ".[track]"; `wandb login` first, or WANDB_MODE=offline to keep it in RUN_DIR/wandb)."""
+    wandb_project: str = "pgrad"
+    """With track: the W&B project."""
+    wandb_entity: str = ""
+    """With track: the W&B user or team (empty: your default entity)."""
 
     def __post_init__(self) -> None:
         require_positive_int(self, "total_env_steps", "e.g. --total-env-steps 100000")
@@ -386,6 +396,14 @@ class RunConfig:
             "tenth of the budget",
         )
         require_nonnegative(self, "checkpoint_seconds")
+        for name in ("wandb_project", "wandb_entity"):
+            value = getattr(self, name)
+            require(isinstance(value, str) and ((value == "" and name == "wandb_entity")
+                                                or W_AND_B_NAME.fullmatch(value) is not None),
+                    f"{name} must be a W&B name of letters, digits, '-', '_' and '.' (at most "
+                    f"128), e.g. --{name.replace('_', '-')} pgrad (got {value!r})")  # fmt: skip
+        require(not self.track or importlib.util.find_spec("wandb") is not None,
+                'track needs Weights & Biases: pip install -e ".[track]"')  # fmt: skip
         require(isinstance(self.seed, int), f"seed must be an integer (got {self.seed!r})")
         if isinstance(self.run_dir, str):  # the API accepts a string path
             object.__setattr__(self, "run_dir", Path(self.run_dir))

@@ -50,6 +50,8 @@ def _bad_values(name: str, tp: object) -> list[str]:
         return ["novalue", "=3", "1x=2"]
     if name == "gym_packages":
         return ["no_such_package_qq"]
+    if name in ("wandb_project", "wandb_entity"):
+        return ["team/project", "has space", "-dash", "x" * 129] + [""] * (name == "wandb_project")
     if tp is bool:
         return ["=maybe"]
     if origin is tuple:  # hidden sizes

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ from pgrad.trainer.resume import latest_checkpoint, load_run_state, save_run_sta
 from pgrad.trainer.run_dir import check_run_dir, create_run_dir, default_run_dir
 from pgrad.trainer.signals import StopSignals
 from pgrad.trainer.state import TrainState, new_train_state
+from pgrad.trainer.tracking import NoTracker, Tracker, make_tracker
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ class Run:
     keep: int
     last_checkpoint: tuple[int, float] = (-1, 0.0)
     """(update, wall time) of the last resumable checkpoint."""
+    tracker: Tracker = field(default_factory=NoTracker)
+    """Experiment tracking (``--track``), or none."""
 
     def checkpoint_if_due(self, state: TrainState, stopping: bool = False) -> None:
         """Save a resumable checkpoint when due, when the run stops, or at its end."""
@@ -161,10 +164,12 @@ def train(
         try:
             loop(state, run, signals, console or Console(stderr=True), callbacks or Callbacks())
         except Exception:
+            run.tracker.finish(None)
             if run.created and state.counters.updates == 0:  # nothing learned: leave no directory
                 shutil.rmtree(run.dir, ignore_errors=True)
             raise
         result = finish(state, run, plotter)
+        run.tracker.finish(result.summary() if state.failure is None else None)
     if state.failure is not None:
         raise NonFiniteError(failure_message(state, run))
     return result
@@ -194,6 +199,7 @@ def loop(state: TrainState, run: Run, signals: StopSignals, console: Console,
                 row = state.record(batch, metrics)
                 state.evaluate_if_due(row)
                 run.logger.log(row)
+                run.tracker.log(row)
                 if callbacks:
                     state.stopped_by = callbacks.after_update(progress_of(state, run, row))
                 state.interrupted = signals.received is not None
@@ -232,12 +238,17 @@ def start(cfg: TrainConfig, resume: Path | None = None) -> tuple[TrainState, Run
         restore_state(state, saved, run_dir)
     created = resume is None and not run_dir.exists()
     resolved = cfg.replace(run_dir=run_dir)
+    logger = None
     try:
         if resume is None:
             create_run_dir(run_dir)
         atomic_write_text(run_dir / "config.json", resolved.dumps() + "\n")
         logger = MetricsLogger(run_dir, cfg.run.tensorboard, state.history if saved else None)
+        tracker = make_tracker(cfg.run.track, run_dir, resolved.to_json(), cfg.run.wandb_project,
+                               cfg.run.wandb_entity)  # fmt: skip
     except BaseException:
+        if logger is not None:
+            logger.close()
         state.sampler.close()
         state.evaluation.close()
         if created:
@@ -247,7 +258,8 @@ def start(cfg: TrainConfig, resume: Path | None = None) -> tuple[TrainState, Run
     every = cfg.run.checkpoint_every or max(cfg.run.total_env_steps // 10, 1)
     run = Run(run_dir, logger, meta, f"{cfg.env.id} {cfg.algo} seed {cfg.run.seed}", target,
               wall_start, created, every, cfg.run.checkpoint_seconds,
-              cfg.run.keep_checkpoints, (state.counters.updates, time.perf_counter()))  # fmt: skip
+              cfg.run.keep_checkpoints, (state.counters.updates, time.perf_counter()),
+              tracker)  # fmt: skip
     return state, run
 
 
