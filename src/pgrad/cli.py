@@ -314,12 +314,20 @@ def train_config(algo: str | None, argv: list[str], resume: str | None = None,
     default = load_config(Path(path), algo) if path is not None else None
     if default is not None:
         check_trusted(default, trust, "--resume" if resume is not None else "--config")
+    if resume is None and default is not None and _names_own_run(default, Path(path or "")):
+        default = default.replace(run_dir=None)  # a new run from a run's config: a new directory
     if default is None and use_preset and not helping:
         default = preset_config(algo, argv)
     cfg = _parse_train(algo, argv, default)
     if resume is not None:
         check_resumable(default, cfg)
     return cfg
+
+
+def _names_own_run(cfg: Any, config_path: Path) -> bool:
+    """Whether ``cfg`` is a run's own config.json, naming the directory it lies in."""
+    run_dir = cfg.run.run_dir
+    return run_dir is not None and Path(run_dir).resolve() == config_path.resolve().parent
 
 
 def preset_config(algo: str | None, argv: list[str]) -> Any:

@@ -187,3 +187,17 @@ def test_version_and_help_into_a_closed_pipe() -> None:
     )  # fmt: skip
     assert proc.stdout.startswith("usage: pgrad train ppo"), proc.stdout
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+
+
+def test_a_runs_config_starts_a_new_run_in_a_new_directory(tmp_path: Path, monkeypatch,
+                                                           fast_train_args) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", *fast_train_args, "--no-tensorboard"]) == 0
+    first = tmp_path / "run"
+    assert main(["train", "--config", str(first / "config.json"), "--seed", "2"]) == 0
+    (second,) = (tmp_path / "runs").iterdir()  # the default directory of seed 2
+    assert json.loads((second / "config.json").read_text())["run"]["seed"] == 2
+    (tmp_path / "mine.toml").write_text(f'[run]\nrun_dir = "{tmp_path / "chosen"}"\n'
+                                        "total_env_steps = 500\nprogress = false\n")
+    assert main(["train", "--config", str(tmp_path / "mine.toml")]) == 0
+    assert (tmp_path / "chosen" / "summary.json").is_file()  # a directory a file names is kept

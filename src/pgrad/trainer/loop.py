@@ -306,10 +306,15 @@ def restore_state(state: TrainState, saved: tuple[dict, dict], run_dir: Path) ->
         done = _read_summary(run_dir)
         if not state.finished or done is None or done.get("interrupted"):
             return
-        how = "solved" if state.solved else "its budget spent"
         steps = state.counters.env_steps
-        error = PgradError(f"{run_dir} already finished ({how} at {steps:,} env steps); resume "
-                           "with a larger --total-env-steps to train on")  # fmt: skip
+        if state.solved:
+            error = PgradError(f"{run_dir} already finished (solved at {steps:,} env steps), and "
+                               "a solved run stops at its target; to train on, start a new run: "
+                               f"pgrad train --config {run_dir / 'config.json'} --run-dir NEW "
+                               "--target-return none")  # fmt: skip
+        else:
+            error = PgradError(f"{run_dir} already finished (its budget spent at {steps:,} env "
+                               "steps); resume with a larger --total-env-steps to train on")
     state.sampler.close()
     state.evaluation.close()
     raise error
