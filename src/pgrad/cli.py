@@ -116,17 +116,12 @@ class PlotArgs:
 
 
 @dataclass(frozen=True)
-class ExportArgs:
-    """Write a trained policy as a folder ready for the Hugging Face Hub: policy.safetensors and
-    policy.json, config.json, results.json (a fresh evaluation), replay.mp4 and README.md (the
-    model card, with the Hub's metadata)."""
+class ShareOptions:
+    """What `pgrad export` and `pgrad push` share: the policy, and how it is evaluated and
+    filmed for the folder."""
 
     path: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="PATH")]
     """A run directory, a .safetensors checkpoint, an exported folder or hf://USER/NAME."""
-    out: Path = Path("hub-export")
-    """The folder to write; it must not exist yet, or be empty."""
-    repo_id: str = ""
-    """USER/NAME the card's usage lines name (empty: a placeholder)."""
     episodes: int = 100
     """Evaluation episodes behind results.json and the card's score."""
     seed: int = 0
@@ -147,11 +142,26 @@ class ExportArgs:
 
 
 @dataclass(frozen=True)
-class PushArgs(ExportArgs):
-    """Upload a trained policy to the Hugging Face Hub (pip install -e ".[hub]"; log in with
-    `hf auth login` or HF_TOKEN). A run directory or checkpoint is exported first (the export
-    options apply); a folder written by `pgrad export` is uploaded as it is."""
+class ExportArgs(ShareOptions):
+    """Write a trained policy as a folder ready for the Hugging Face Hub: policy.safetensors and
+    policy.json, config.json, results.json (a fresh evaluation), replay.mp4 and README.md (the
+    model card, with the Hub's metadata)."""
 
+    out: Path = Path("hub-export")
+    """The folder to write; it must not exist yet, or be empty."""
+    repo_id: str = ""
+    """USER/NAME the card's usage lines name (empty: a placeholder)."""
+
+
+@dataclass(frozen=True)
+class PushArgs(ShareOptions):
+    """Upload a trained policy to the Hugging Face Hub (pip install -e ".[hub]"; log in with
+    `hf auth login` or HF_TOKEN). A run directory or checkpoint is exported first (the
+    evaluation and video options apply); a folder written by `pgrad export` is uploaded as it
+    is."""
+
+    repo_id: str = ""
+    """The Hub repository to write, USER/NAME (required; created if it does not exist)."""
     private: bool = False
     """Create the repository as private (an existing one keeps its visibility)."""
     commit_message: str = ""
