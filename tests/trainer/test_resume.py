@@ -233,3 +233,17 @@ def test_tensorboard_continues_without_duplicate_or_missing_steps(tmp_path: Path
     steps = [e.step for e in events.Scalars("loss/policy")]
     expected = [int(r["env_steps"]) for r in read_metrics(run / "metrics.csv")]
     assert steps == expected  # each update once, in order
+
+
+def test_resuming_a_solved_run_says_how_to_train_on(tmp_path: Path, capsys) -> None:
+    run = tmp_path / "run"
+    args = ["train", "--total-env-steps", "4000", "--episodes-per-update", "4", "--num-envs", "4",
+            "--eval-episodes", "2", "--target-return", "5", "--no-progress", "--no-tensorboard",
+            "--run-dir", str(run)]  # fmt: skip
+    assert main(args) == 0
+    assert json.loads((run / "summary.json").read_text())["solved"]
+    assert main(["train", "--resume", str(run), "--total-env-steps", "8000"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "a solved run stops at its target" in err[0]
+    follow = err[0].split("start a new run: ", 1)[1].replace("NEW", str(tmp_path / "more"))
+    assert main([*follow.split()[1:], "--total-env-steps", "2000", "--no-progress"]) == 0
