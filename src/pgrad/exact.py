@@ -6,6 +6,9 @@
 >>> g = policy_gradient(mdp, logits, method="dp")              # exact grad J, [S, A]
 >>> g_enum = policy_gradient(mdp, logits, method="enumerate")  # sum over all trajectories
 >>> g_hat = estimate_gradient(mdp, logits, num_trajectories=1000, estimator="reinforce", seed=0)
+>>> F = fisher_information(mdp, logits)                    # [S*A, S*A], index s*A + a
+>>> ng = natural_gradient(mdp, logits)                     # pinv(F) grad J, [S, A]
+>>> ng_d = natural_gradient(mdp, logits, damping=0.1)      # (F + 0.1 I)^-1 grad J
 
 Arrays: ``mu`` [S]; ``P`` [S, A, S] with ``P[s, a, s2] = Pr(s2 | s, a)``; ``R`` [S, A]; horizon
 ``T >= 1`` decisions; ``gamma`` in (0, 1]. The policy is ``softmax(logits[s])``. A trajectory:
@@ -27,6 +30,7 @@ from pgrad.lab.exact import (
     state_distributions,
     values,
 )
+from pgrad.lab.fisher import fisher_information, natural_gradient, visit_counts
 from pgrad.lab.io import load_mdp, save_mdp
 from pgrad.lab.sampling import estimate_gradient, per_trajectory_gradients, sample_trajectories
 
@@ -38,12 +42,15 @@ __all__ = [
     "enumerate_trajectories",
     "estimate_gradient",
     "expected_return",
+    "fisher_information",
     "load_mdp",
     "named_mdp",
+    "natural_gradient",
     "per_trajectory_gradients",
     "policy_gradient",
     "sample_trajectories",
     "save_mdp",
     "state_distributions",
     "values",
+    "visit_counts",
 ]
