@@ -19,6 +19,9 @@ SMOKE = {
     "a2c": ["--num-envs", "2", "--num-steps", "5"],
     "ppo": ["--num-envs", "2", "--num-steps", "16", "--num-minibatches", "2",
             "--update-epochs", "2", "--target-kl", "0.5", "--value-clip", "0.2"],
+    "npg": ["--num-envs", "2", "--num-steps", "16", "--cg-iters", "3", "--value-epochs", "2"],
+    "trpo": ["--rollout", "episodes", "--episodes-per-update", "2", "--num-envs", "2",
+             "--psi", "reward_to_go", "--baseline", "mean", "--backtrack-iters", "3"],
 }  # fmt: skip
 
 
@@ -65,7 +68,7 @@ def test_algorithm_defaults_show_in_help(capsys: pytest.CaptureFixture[str]) -> 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("algo", ["vpg", "a2c", "ppo"])
+@pytest.mark.parametrize("algo", ["vpg", "a2c", "ppo", "npg", "trpo"])
 def test_each_algorithm_solves_cartpole(algo: str, tmp_path: Path) -> None:
     """Most seeds solve with the defaults: two of the first four. (PPO's defaults solved 6 of
     seeds 1 to 8 when measured; a single seed's outcome turns on float rounding, so the claim is

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import torch
 from gymnasium.vector import VectorEnv
 
-from pgrad.algos import a2c, ppo, reinforce, vpg
+from pgrad.algos import a2c, npg, ppo, reinforce, trpo, vpg
 from pgrad.algos.adam import Adam
 from pgrad.config import TrainConfig, read_config_file
 from pgrad.errors import PgradError
@@ -32,6 +32,8 @@ ALGORITHMS: dict[str, ModuleType] = {
     "vpg": vpg,
     "a2c": a2c,
     "ppo": ppo,
+    "npg": npg,
+    "trpo": trpo,
 }
 """Every algorithm by name; the first is the default of ``pgrad train``."""
 

@@ -292,6 +292,18 @@ class MLPPolicy(nn.Module):
         flat = self._outputs(h.reshape(b * t, -1), actions.reshape(b * t, *actions.shape[2:]))
         return tuple(v.reshape(b, t) * mask for v in flat)  # type: ignore[return-value]
 
+    def distribution_steps(
+        self, obs: Tensor, mask: Tensor, starts: Tensor | None = None, state: Tensor | None = None
+    ) -> Tensor:
+        """pi(.|s) of the real steps as :meth:`head.distribution` gives it, [n, ...] in the
+        order of ``mask.nonzero()``, with autograd (arguments as :meth:`evaluate_steps`)."""
+        valid = mask.bool()
+        if self.core is None:
+            x = self.normalize(obs[valid])
+        else:
+            x = self._rows(obs, mask, starts, state)[0][valid]
+        return self.head.distribution(self._policy_out(x)[1])  # type: ignore[no-any-return]
+
     def value_steps(
         self, obs: Tensor, mask: Tensor, starts: Tensor | None = None, state: Tensor | None = None
     ) -> Tensor:

@@ -58,6 +58,15 @@ class ActionHead(Protocol):
         """log pi(a|s) and the entropy of pi(.|s), each [B], for outputs [B, num_outputs]."""
         ...
 
+    def distribution(self, out: Tensor) -> Tensor:
+        """pi(.|s) as one tensor [B, ...] (log-probabilities, logits, or means and log stds),
+        with autograd through the outputs [B, num_outputs] and the head's own parameters."""
+        ...
+
+    def kl(self, old: Tensor, new: Tensor) -> Tensor:
+        """KL(old || new) [B] between two :meth:`distribution` tensors, in closed form."""
+        ...
+
     def noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         """Noise for ``shape`` = (steps, N) draws, float32 [steps, N, noise_size]."""
         ...

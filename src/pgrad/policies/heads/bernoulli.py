@@ -38,6 +38,17 @@ class BernoulliHead(nn.Module):
         entropy = (softplus(out) - out * torch.sigmoid(out)).sum(-1)
         return log_prob, entropy
 
+    def distribution(self, out: Tensor) -> Tensor:
+        """pi(.|s) as one tensor: the logits [B, n]."""
+        return out
+
+    def kl(self, old: Tensor, new: Tensor) -> Tensor:
+        """KL(old || new) [B], summed over the bits, of two :meth:`distribution` tensors."""
+        p = torch.sigmoid(old)
+        log_p = (-softplus(-old), -softplus(old))  # log p, log (1 - p)
+        log_q = (-softplus(-new), -softplus(new))
+        return (p * (log_p[0] - log_q[0]) + (1 - p) * (log_p[1] - log_q[1])).sum(-1)
+
     def noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         """Standard logistic draws log(u) - log(1 - u), float32 [*shape, n]."""
         u = rng.uniform(_EPS, 1.0 - _EPS, (*shape, self.num_outputs)).astype(np.float32)

@@ -47,6 +47,14 @@ class CategoricalHead(nn.Module):
         log_prob = logp_all.gather(1, actions.long().unsqueeze(1)).squeeze(1)
         return log_prob, -(logp_all.exp() * logp_all).sum(-1)
 
+    def distribution(self, out: Tensor) -> Tensor:
+        """pi(.|s) as one tensor: the log-probabilities [B, n]."""
+        return torch.log_softmax(out, -1)
+
+    def kl(self, old: Tensor, new: Tensor) -> Tensor:
+        """KL(old || new) [B] of two :meth:`distribution` tensors."""
+        return (old.exp() * (old - new)).sum(-1)
+
     def noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         """-G = log E, E ~ Exponential(1), float32 [*shape, n]."""
         return gumbel_noise(rng, (*shape, self.num_outputs))

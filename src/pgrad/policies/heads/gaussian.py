@@ -57,6 +57,18 @@ class GaussianHead(nn.Module):
         entropy = (0.5 + HALF_LOG_TWO_PI + log_std).sum().expand(out.shape[0])
         return log_prob, entropy
 
+    def distribution(self, out: Tensor) -> Tensor:
+        """pi(.|s) as one tensor: means and log standard deviations, [B, 2d]."""
+        return torch.cat([out, self.bounded_log_std().expand_as(out)], -1)
+
+    def kl(self, old: Tensor, new: Tensor) -> Tensor:
+        """KL(old || new) [B] of two :meth:`distribution` tensors (diagonal Gaussians; the same
+        for the squashed head, as a fixed bijection of both leaves a KL divergence unchanged)."""
+        mean_o, log_std_o = old.chunk(2, -1)
+        mean_n, log_std_n = new.chunk(2, -1)
+        ratio = (torch.exp(2 * log_std_o) + (mean_o - mean_n).square()) / torch.exp(2 * log_std_n)
+        return (log_std_n - log_std_o + 0.5 * ratio - 0.5).sum(-1)
+
     def log_prob_entropy_np(
         self, out: np.ndarray, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:

@@ -56,6 +56,14 @@ class MultiCategoricalHead(nn.Module):
         plogp = torch.where(self._valid, logp.exp() * logp, torch.zeros_like(logp))
         return log_prob, -plogp.sum((-1, -2))
 
+    def distribution(self, out: Tensor) -> Tensor:
+        """pi(.|s) as one tensor: log-probabilities [B, d, max(nvec)], 0 beyond each size."""
+        return torch.log_softmax(self._padded(out), -1).masked_fill(~self._valid, 0.0)
+
+    def kl(self, old: Tensor, new: Tensor) -> Tensor:
+        """KL(old || new) [B], summed over the dimensions, of two :meth:`distribution` tensors."""
+        return (old.exp() * self._valid * (old - new)).sum((-1, -2))
+
     def noise(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         """Gumbel noise (as -G) for every padded logit, float32 [*shape, d, max(nvec)]."""
         return gumbel_noise(rng, (*shape, *self._valid_np.shape))
