@@ -39,6 +39,12 @@ CASES = {
                           "--num-steps", "64"],
     "reinforce-gru-dict": ["reinforce", "--env", "pgrad/DictGoal-v0", "--recurrent", "gru",
                            "--recurrent-size", "16", "--total-env-steps", "20000"],
+    # the natural-gradient family (issue 15): fixed-length rollouts and complete episodes
+    "trpo": ["trpo", "--env", "CartPole-v1", "--total-env-steps", "12000", "--num-steps", "64",
+             "--value-epochs", "5"],
+    "npg-episodes-pendulum": ["npg", "--env", "Pendulum-v1", "--rollout", "episodes",
+                              "--episodes-per-update", "4", "--num-envs", "4",
+                              "--total-env-steps", "12000", "--value-epochs", "5"],
 }  # fmt: skip
 COMMON = ["--target-return", "none", "--checkpoint-every", "2000", "--eval-interval", "20",
           "--eval-episodes", "5", "--no-progress", "--no-tensorboard"]  # fmt: skip
