@@ -49,3 +49,19 @@ def test_the_sampled_direction_converges_like_one_over_sqrt_m() -> None:
     slope = np.polyfit(np.log(ms), np.log(errors), 1)[0]
     assert -0.65 < slope < -0.35, (slope, errors)
     assert errors[-1] < errors[0] / 4
+
+
+def test_the_lab_ascends_along_the_natural_gradient_and_with_npg_and_trpo() -> None:
+    from pgrad.exact import expected_return
+    from pgrad.lab.natural import natural_ascent_curves
+
+    mdp = named_mdp("chain")
+    curves = natural_ascent_curves(mdp, steps=30, max_kl=0.02, damping=1e-3, m=20, seed=0,
+                                   runs=2)  # fmt: skip
+    assert set(curves) == {"exact gradient", "exact natural gradient", "npg (m=20)",
+                           "trpo (m=20)"}  # fmt: skip
+    start = expected_return(mdp, np.zeros((mdp.num_states, mdp.num_actions)))
+    for name in ("exact gradient", "exact natural gradient"):
+        assert np.all(np.diff(curves[name][:10]) > 0)  # small KL steps: exact ascent climbs
+    for name, curve in curves.items():
+        assert len(curve) == 31 and curve[0] == start and curve[-1] > start + 0.5, name

@@ -47,6 +47,12 @@ class LabConfig:
     """Step size of that experiment, the same for every estimator and the exact gradient."""
     ascent_m: int = 10
     """Trajectories per estimate in that experiment."""
+    natural_max_kl: float = 0.02
+    """KL size of each step of the natural-gradient experiment: exact ascent along the gradient
+    and the natural gradient, and NPG's and TRPO's sampled updates (m = ascent_m), every step
+    scaled so that its quadratic KL model is this."""
+    natural_damping: float = 1e-3
+    """Damping of that experiment's natural gradient, (F + damping I)^-1 grad J."""
     seed: int = 0
     """Seed of the sampled trajectories."""
     run_dir: Path | None = None
@@ -71,6 +77,11 @@ class LabConfig:
             math.isfinite(self.ascent_step_size) and self.ascent_step_size > 0,
             f"ascent_step_size must be positive (got {self.ascent_step_size}); try 1.0",
         )
+        for name in ("natural_max_kl", "natural_damping"):
+            value = getattr(self, name)
+            require(isinstance(value, int | float) and math.isfinite(value) and value > 0,
+                    f"{name} must be a positive number (got {value}); e.g. --"
+                    f"{name.replace('_', '-')} 0.01")  # fmt: skip
         require(
             math.isfinite(self.logits_scale) and self.logits_scale >= 0,
             f"logits_scale must be >= 0 (got {self.logits_scale}); try 1.0",

@@ -65,6 +65,25 @@ def plot_variance(result: StudyResult, path: Path) -> None:
     plt.close(fig)
 
 
+def plot_natural_ascent(result: StudyResult, max_kl: float, path: Path) -> None:
+    """Exact J(theta) along steps of one KL size: exact gradient and natural gradient, NPG and
+    TRPO from samples."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=110)
+    for name, curve in result.natural_curves.items():
+        style = "k-" if name == "exact natural gradient" else (
+            "k--" if name == "exact gradient" else "-")  # fmt: skip
+        ax.plot(range(len(curve)), curve, style, label=name, linewidth=1.5)
+    ax.set_xlabel("update")
+    ax.set_ylabel("exact J(theta)")
+    ax.set_title(f"{result.mdp_name}: steps of KL size {max_kl:g}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def plot_ascent(result: StudyResult, step_size: float, m: int, path: Path) -> None:
     """Exact J(theta) along gradient ascent: exact gradient vs each estimator."""
     plt = _pyplot()

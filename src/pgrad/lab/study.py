@@ -22,7 +22,7 @@ with each estimator at the same step size, and records the exact J(theta) after 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ from pgrad.lab.exact import (
     expected_return,
     policy_gradient,
 )
+from pgrad.lab.natural import natural_ascent_curves
 from pgrad.lab.sampling import (
     PPO_EPOCH2,
     per_trajectory_gradients,
@@ -90,6 +91,8 @@ class StudyResult:
     slopes: dict[str, float]
     curves: dict[str, list[float]]
     critic: str = "approximate"
+    natural_curves: dict[str, list[float]] = field(default_factory=dict)
+    """Exact J along steps of one KL size: exact gradient, exact natural gradient, NPG, TRPO."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -235,8 +238,10 @@ def run_study(
     ascent_step_size: float,
     ascent_m: int,
     critic: str = "approximate",
+    natural: tuple[float, float] | None = None,
 ) -> StudyResult:
-    """Measure every (estimator, m) and run the ascent experiment."""
+    """Measure every (estimator, m) and run the ascent experiments (``natural``: the max KL and
+    damping of the natural-gradient one, or None to skip it)."""
     exact = policy_gradient(mdp, logits)
     trajectories = count_trajectories(mdp)
     enumeration_error = None
@@ -255,6 +260,11 @@ def run_study(
     }
     curves = ascent_curves(mdp, estimators, ascent_steps, ascent_step_size, ascent_m, seed,
                           critic)  # fmt: skip
+    natural_curves = {}
+    if natural is not None and ascent_steps > 0:
+        natural_curves = natural_ascent_curves(mdp, steps=ascent_steps, max_kl=natural[0],
+                                               damping=natural[1], m=ascent_m, seed=seed,
+                                               runs=ASCENT_RUNS)  # fmt: skip
     return StudyResult(
         mdp_name=mdp_name,
         states=mdp.num_states,
@@ -269,4 +279,5 @@ def run_study(
         slopes=slopes,
         curves=curves,
         critic=critic,
+        natural_curves=natural_curves,
     )
