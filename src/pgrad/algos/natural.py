@@ -128,8 +128,10 @@ class NaturalConfig(TrainConfig):
     """Added to the Fisher's diagonal: conjugate gradient solves (F + damping I) x = g."""
     cg_iters: int = 10
     """Conjugate-gradient iterations per update."""
-    value_epochs: int = 80
-    """Full-batch Adam steps (value_lr) on the value loss after each policy step."""
+    value_epochs: int = 5
+    """Passes of Adam (value_lr) over the batch on the value loss after each policy step."""
+    value_minibatches: int = 16
+    """Minibatches per pass (a recurrent policy takes whole batches)."""
     env: EnvConfig = EnvConfig(num_envs=8)
     policy: PolicyConfig = PolicyConfig(hidden_sizes=(64, 64))
     optim: OptimConfig = OptimConfig(value_lr=1e-3)
@@ -137,7 +139,7 @@ class NaturalConfig(TrainConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         for name, example in (("episodes_per_update", "16"), ("num_steps", "512"),
-                              ("cg_iters", "10")):  # fmt: skip
+                              ("cg_iters", "10"), ("value_minibatches", "16")):  # fmt: skip
             require_positive_int(self, name, f"e.g. --{name.replace('_', '-')} {example}")
         require(isinstance(self.value_epochs, int) and self.value_epochs >= 0,
                 f"value_epochs must be an integer >= 0 (got {self.value_epochs!r})")  # fmt: skip
@@ -186,8 +188,10 @@ def full_step(objective: Objective, params: list[nn.Parameter], full: Tensor,
     return 1.0
 
 
-def natural_update(policy: MLPPolicy, optimizer: Adam, batch: Batch, cfg: NaturalConfig, *,
-                   take: StepRule = full_step) -> Metrics:  # fmt: skip
+def natural_update(
+    policy: MLPPolicy, optimizer: Adam, batch: Batch, cfg: NaturalConfig,
+    generator: torch.Generator, *, take: StepRule = full_step,
+) -> Metrics:  # fmt: skip
     """One natural-gradient policy step, taken by ``take`` (NPG: :func:`full_step`; TRPO: its
     line search), then the value regression; the module docstring gives the steps."""
     batch = estimate(batch, cfg)
@@ -207,7 +211,7 @@ def natural_update(policy: MLPPolicy, optimizer: Adam, batch: Batch, cfg: Natura
                "policy/approx_kl": float(kl), "opt/grad_norm": float(g.norm()),
                "opt/lr": taken}  # fmt: skip
     if cfg.needs_value and cfg.value_epochs > 0:
-        metrics["loss/value"] = fit_value(policy, optimizer, batch, cfg)
+        metrics["loss/value"] = fit_value(policy, optimizer, batch, cfg, generator)
     return metrics
 
 
@@ -258,11 +262,23 @@ def backtrack(objective: Objective, params: list[nn.Parameter], full: Tensor, be
     return 0.0
 
 
-def fit_value(policy: MLPPolicy, optimizer: Adam, batch: Batch, cfg: NaturalConfig) -> float:
-    """``value_epochs`` full-batch steps on the value loss; its last value."""
+def fit_value(policy: MLPPolicy, optimizer: Adam, batch: Batch, cfg: NaturalConfig,
+              generator: torch.Generator) -> float:  # fmt: skip
+    """``value_epochs`` passes of ``value_minibatches`` Adam steps on the value loss (shuffled by
+    ``generator``; whole batches for a recurrent policy); the last loss."""
     assert batch.targets is not None
-    rows = (batch.obs, batch.mask, batch.starts, batch.initial_state)
+    if policy.recurrent:
+        rows = (batch.obs, batch.mask, batch.starts, batch.initial_state)
+        for _ in range(cfg.value_epochs):
+            loss = value_loss(policy.value_steps(*rows), batch.targets, batch.mask)
+            step(optimizer, loss, policy, cfg.optim.max_grad_norm)
+        return float(loss.detach())
+    valid = batch.mask.bool()
+    obs, targets = batch.obs[valid], batch.targets[valid]
     for _ in range(cfg.value_epochs):
-        loss = value_loss(policy.value_steps(*rows), batch.targets, batch.mask)
-        step(optimizer, loss, policy, cfg.optim.max_grad_norm)
+        order = torch.randperm(targets.shape[0], generator=generator)
+        for chunk in order.chunk(cfg.value_minibatches):
+            loss = value_loss(policy.value(obs[chunk]), targets[chunk],
+                              torch.ones_like(targets[chunk]))  # fmt: skip
+            step(optimizer, loss, policy, cfg.optim.max_grad_norm)
     return float(loss.detach())

@@ -37,4 +37,4 @@ Config = NPGConfig
 def update(policy: MLPPolicy, optimizer: Adam, batch: Batch, cfg: NPGConfig,
            generator: torch.Generator) -> Metrics:  # fmt: skip
     """One natural-gradient step of KL size max_kl, then the value regression."""
-    return natural_update(policy, optimizer, batch, cfg)
+    return natural_update(policy, optimizer, batch, cfg, generator)

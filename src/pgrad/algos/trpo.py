@@ -53,4 +53,4 @@ def update(policy: MLPPolicy, optimizer: Adam, batch: Batch, cfg: TRPOConfig,
     """One line-searched natural-gradient step, then the value regression."""
     search = partial(backtrack, max_kl=cfg.max_kl, iters=cfg.backtrack_iters,
                      coef=cfg.backtrack_coef)  # fmt: skip
-    return natural_update(policy, optimizer, batch, cfg, take=search)
+    return natural_update(policy, optimizer, batch, cfg, generator, take=search)
