@@ -6,11 +6,12 @@ Data flow of one training update (one sub-package per stage)::
     (Gymnasium)  ([B, T] batches)  (Psi_t: R(tau), GAE, ...)  (-(1/m) sum log pi * Psi)
 
 Public API: the configs (:class:`ReinforceConfig`, :class:`VPGConfig`, :class:`A2CConfig`,
-:class:`PPOConfig`; :func:`make_config`), :func:`train`, :func:`load_policy`, :func:`evaluate`,
-:func:`record`, :func:`tune`; the pure math (:class:`PsiRecipe` and :func:`psi_weights`,
-:func:`discounted_returns`, :func:`trajectory_return_weights`, :func:`reward_to_go`,
-:func:`returns_to_go`, :func:`gae`, :func:`td_residuals`, :func:`score_function_loss`,
-:func:`clipped_surrogate_loss`, :func:`value_loss`); and :mod:`pgrad.exact`, the lab.
+:class:`PPOConfig`, :class:`NPGConfig`, :class:`TRPOConfig`; :func:`make_config`),
+:func:`train`, :func:`load_policy`, :func:`evaluate`, :func:`record`, :func:`tune`; the pure
+math (:class:`PsiRecipe` and :func:`psi_weights`, :func:`discounted_returns`,
+:func:`trajectory_return_weights`, :func:`reward_to_go`, :func:`returns_to_go`, :func:`gae`,
+:func:`td_residuals`, :func:`score_function_loss`, :func:`clipped_surrogate_loss`,
+:func:`value_loss`); and :mod:`pgrad.exact`, the lab.
 Attributes load on first use, so ``import pgrad`` stays cheap.
 """
 
@@ -26,6 +27,8 @@ _EXPORTS = {
     "VPGConfig": "pgrad.algos.vpg",
     "A2CConfig": "pgrad.algos.a2c",
     "PPOConfig": "pgrad.algos.ppo",
+    "NPGConfig": "pgrad.algos.npg",
+    "TRPOConfig": "pgrad.algos.trpo",
     "TrainConfig": "pgrad.config",
     "make_config": "pgrad.api",
     "PsiRecipe": "pgrad.estimators.psi",
