@@ -190,8 +190,11 @@ class MLPPolicy(nn.Module):
         if not self.spec.normalize_observations or obs.shape[0] == 0:
             return
         x = self.encoder.vectors(obs.reshape(obs.shape[0], -1)).double()
+        total = self.obs_count + float(x.shape[0])
+        if x.shape[1] == 0:  # images only: no vector column to standardise
+            self.obs_count.copy_(total)
+            return
         n, mean, var = float(x.shape[0]), x.mean(0), x.var(0, unbiased=False)
-        total = self.obs_count + n
         delta = mean - self.obs_mean
         self.obs_mean += delta * n / total
         self.obs_var.copy_(
