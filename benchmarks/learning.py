@@ -3,10 +3,13 @@
     python benchmarks/learning.py --suite classic --seeds 3 --jobs 2
     python benchmarks/learning.py --suite mujoco --seeds 3 --jobs 2   # needs the [mujoco] extra
     python benchmarks/learning.py --report                               # docs/benchmarks.md
+    python benchmarks/learning.py --suite natural --report --report-file natural_results.md \
+        --plot-prefix bench_natural_                                     # only that suite's rows
 
 Each run is an ordinary ``pgrad.train`` run written to ``benchmarks/runs/`` (ignored by git); runs
 already there are skipped, so an interrupted benchmark resumes. ``--report`` reads every finished
-run and writes the results table and learning-curve plots into ``docs/``.
+run (only the named suites' runs when ``--suite`` is given) and writes the results table and
+learning-curve plots into ``docs/``.
 """
 
 from __future__ import annotations
@@ -79,8 +82,23 @@ SPACES_SUITE: list[tuple[str, str, dict[str, Any]]] = [
 ]  # fmt: skip
 """Issue 11's rows: each head, encoder and the recurrent core on a task it is needed for."""
 
+# Issue 15: NPG and TRPO with their own defaults (8 copies x 512 steps: 4,096 steps per update)
+# under the suites' protocols: classic control to its threshold or 500k steps, Pendulum to -200
+# or 500k, Hopper for 1M steps. Hopper is evaluated every 10 updates (40,960 steps; the eval
+# budget caps evaluation at a fifth of training's steps).
+NATURAL_SUITE: list[tuple[str, str, dict[str, Any]]] = [
+    *[(env, algo, {"total_env_steps": 500_000})
+      for env in ("CartPole-v1", "Acrobot-v1") for algo in ("npg", "trpo")],
+    *[("Pendulum-v1", algo, {"total_env_steps": 500_000, "target_return": -200.0})
+      for algo in ("npg", "trpo")],
+    *[("Hopper-v5", algo, {"total_env_steps": 1_000_000, "target_return": "none",
+                           "eval_episodes": 10, "eval_interval": 10})
+      for algo in ("npg", "trpo")],
+]  # fmt: skip
+
 SUITES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "spaces": SPACES_SUITE,
+    "natural": NATURAL_SUITE,
     "classic": [
         (env, algo, {"total_env_steps": 500_000, **CONSTANT_LR.get(algo, {})})
         for env in ("CartPole-v1", "Acrobot-v1")
@@ -165,6 +183,8 @@ def main() -> None:
                         help="write the results table (--report-file) and the plots in docs/img")
     parser.add_argument("--report-file", default="results.md",
                         help="the table's file name in benchmarks/ (default results.md)")
+    parser.add_argument("--plot-prefix", default="bench_",
+                        help="plots are docs/img/<prefix><task>.png (default bench_)")
     parser.add_argument("--random-play", action="store_true",
                         help="print each task's return under uniformly random actions")
     args = parser.parse_args()
@@ -182,7 +202,8 @@ def main() -> None:
         for future in [pool.submit(run_one, *job) for job in jobs]:
             future.result()
     if args.report:
-        report(args.report_file)
+        only = {(env.replace("/", "-"), label) for env, label, _, _ in jobs} if args.suite else None
+        report(args.report_file, only=only, plot_prefix=args.plot_prefix)
 
 
 def random_play(env_id: str, episodes: int = 20, seed: int = 0) -> float:
@@ -205,18 +226,22 @@ def random_play(env_id: str, episodes: int = 20, seed: int = 0) -> float:
     return float(total.mean())
 
 
-def _runs() -> dict[tuple[str, str], list[dict[str, Any]]]:
+def _runs(only: set[tuple[str, str]] | None = None) -> dict[tuple[str, str], list[dict[str, Any]]]:
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for summary_path in sorted(RUNS.glob("*/summary.json")):
         env, algo, _ = summary_path.parent.name.split("__")
+        if only is not None and (env, algo) not in only:
+            continue
         summary = json.loads(summary_path.read_text())
         summary["metrics"] = summary_path.parent / "metrics.csv"
         grouped.setdefault((env, algo), []).append(summary)
     return grouped
 
 
-def report(name: str = "results.md") -> None:
-    """Write the results table and one learning-curve plot per task."""
+def report(name: str = "results.md", only: set[tuple[str, str]] | None = None,
+           plot_prefix: str = "bench_") -> None:  # fmt: skip
+    """Write the results table and one learning-curve plot per task (docs/img/<prefix><task>.png);
+    ``only``: the (task, label) pairs to report, default every finished run."""
     import matplotlib
 
     from pgrad.trainer.logging import read_metrics
@@ -226,7 +251,7 @@ def report(name: str = "results.md") -> None:
 
     import pgrad
 
-    grouped = _runs()
+    grouped = _runs(only)
     lines = [
         "| task | algorithm | seeds | final eval, sampled actions | final eval, mean action | "
         "solved | env steps (mean) | train time (mean) |",
@@ -269,7 +294,7 @@ def report(name: str = "results.md") -> None:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(DOCS / "img" / f"bench_{env}.png")
+        fig.savefig(DOCS / "img" / f"{plot_prefix}{env}.png")
         plt.close(fig)
     table = "\n".join(lines)
     (ROOT / name).write_text(table + "\n")
