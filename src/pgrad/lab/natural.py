@@ -130,12 +130,11 @@ def sampled_update(mdp: FiniteMDP, logits: np.ndarray, draws: Trajectories, line
     if not line_search:
         return logits + full
     psi = lab_weights(mdp, logits, draws, recipe_of(estimator)).numpy()
-    rows = np.arange(m)[:, None]
 
     def surrogate(new: np.ndarray) -> float:
         ratio = mdp.policy(new)[draws.states, draws.actions] / mdp.policy(logits)[
             draws.states, draws.actions]
-        return float((ratio * psi).sum(axis=1).mean()) if rows.size else 0.0
+        return float((ratio * psi).sum(axis=1).mean())
 
     before = surrogate(logits)
     for j in range(10):

@@ -68,33 +68,30 @@ def plot_variance(result: StudyResult, path: Path) -> None:
 def plot_natural_ascent(result: StudyResult, max_kl: float, path: Path) -> None:
     """Exact J(theta) along steps of one KL size: exact gradient and natural gradient, NPG and
     TRPO from samples."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=110)
-    for name, curve in result.natural_curves.items():
-        style = "k-" if name == "exact natural gradient" else (
-            "k--" if name == "exact gradient" else "-")  # fmt: skip
-        ax.plot(range(len(curve)), curve, style, label=name, linewidth=1.5)
-    ax.set_xlabel("update")
-    ax.set_ylabel("exact J(theta)")
-    ax.set_title(f"{result.mdp_name}: steps of KL size {max_kl:g}")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    styles = {"exact natural gradient": "k-", "exact gradient": "k--"}
+    lines = [(name, curve, styles.get(name, "-")) for name, curve in result.natural_curves.items()]
+    _curves(lines, "update", f"{result.mdp_name}: steps of KL size {max_kl:g}", path)
 
 
 def plot_ascent(result: StudyResult, step_size: float, m: int, path: Path) -> None:
     """Exact J(theta) along gradient ascent: exact gradient vs each estimator."""
+    lines = [("exact gradient", curve, "k-") if name == "exact"
+             else (f"{name} (m={m}, mean of runs)", curve, "-")
+             for name, curve in result.curves.items()]  # fmt: skip
+    _curves(lines, "gradient-ascent step",
+            f"{result.mdp_name}: learning curves, step size {step_size:g}", path)  # fmt: skip
+
+
+def _curves(lines: list[tuple[str, list[float], str]], xlabel: str, title: str,
+            path: Path) -> None:  # fmt: skip
+    """One figure of exact J(theta) curves, each (label, values, matplotlib style)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=110)
-    for name, curve in result.curves.items():
-        label = "exact gradient" if name == "exact" else f"{name} (m={m}, mean of runs)"
-        style = "k-" if name == "exact" else "-"
+    for label, curve, style in lines:
         ax.plot(range(len(curve)), curve, style, label=label, linewidth=1.5)
-    ax.set_xlabel("gradient-ascent step")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("exact J(theta)")
-    ax.set_title(f"{result.mdp_name}: learning curves, step size {step_size:g}")
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
